@@ -1,0 +1,48 @@
+"""Exception types that console scripts turn into one-line messages (see ``pkg_shared.cli``)."""
+
+from __future__ import annotations
+
+import os
+
+
+class PkgError(Exception):
+    """Base class of errors caused by the user's input rather than by a bug."""
+
+
+class ConfigError(PkgError):
+    """A configuration file or override is invalid (unknown key, wrong type, bad value)."""
+
+
+class DataFormatError(PkgError):
+    """A data file is missing, empty, corrupt or does not follow its official format.
+
+    The message always names the file, and the line when one is known, so that a user can go
+    straight to the problem.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], problem: str, line: int | None = None) -> None:
+        self.path = os.fspath(path)
+        self.problem = problem
+        self.line = line
+        where = self.path if line is None else f"{self.path}:{line}"
+        super().__init__(f"{where}: {problem}")
+
+
+class MissingDependencyError(PkgError):
+    """An optional dependency is needed for the requested feature."""
+
+    def __init__(self, module: str, extra: str, dist: str = "pkg-shared") -> None:
+        super().__init__(
+            f"this feature needs the Python module '{module}'; install it with "
+            f"`pip install '{dist}[{extra}]'` (or `pip install {module}`)"
+        )
+
+
+def require(module: str, extra: str, dist: str = "pkg-shared"):
+    """Import an optional module or raise a MissingDependencyError naming the extra."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(module, extra, dist) from exc

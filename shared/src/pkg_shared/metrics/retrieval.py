@@ -1,0 +1,126 @@
+"""Retrieval metrics for re-identification: CMC, mAP in two conventions, mINP.
+
+Every query has a boolean ``good`` row (true matches) and ``junk`` row (gallery items removed from
+its ranking before scoring). Ranking is by ascending distance with a *stable* sort, so equal
+distances keep gallery order and results are deterministic.
+
+AP conventions:
+- ``official``: Market-1501 MATLAB code, trapezoid between precision before and at each hit,
+  ``sum_i 1/n * (P_before_i + P_at_i)/2`` with ``P_before = 1`` at rank 0.
+- ``non_interpolated``: mean of precision at each hit (torchreid, fast-reid).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+ApMode = Literal["official", "non_interpolated"]
+InvalidQuery = Literal["skip", "zero"]
+
+
+def market_masks(
+    q_ids: np.ndarray, q_cams: np.ndarray, g_ids: np.ndarray, g_cams: np.ndarray, junk_ids: tuple[int, ...] = (-1,)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Market-1501 rules: good = same id, other camera; junk = same id same camera, or a junk id (-1)."""
+    q_ids, q_cams = np.asarray(q_ids)[:, None], np.asarray(q_cams)[:, None]
+    g_ids, g_cams = np.asarray(g_ids)[None, :], np.asarray(g_cams)[None, :]
+    same_id = q_ids == g_ids
+    same_cam = q_cams == g_cams
+    good = same_id & ~same_cam
+    junk = (same_id & same_cam) | np.isin(g_ids, junk_ids)
+    return good & ~np.isin(g_ids, junk_ids), junk
+
+
+def hit_positions(order: np.ndarray, good: np.ndarray, junk: np.ndarray) -> np.ndarray:
+    """0-based positions of good items in the ranking after junk items are deleted from it."""
+    g = good[order]
+    keep = ~junk[order]
+    return np.nonzero(g[keep])[0]
+
+
+def average_precision_from_hits(hits: np.ndarray, mode: ApMode) -> float:
+    n = len(hits)
+    if n == 0:
+        return 0.0
+    i = np.arange(1, n + 1, dtype=np.float64)
+    r = hits.astype(np.float64)
+    p_at = i / (r + 1.0)
+    if mode == "non_interpolated":
+        return float(p_at.mean())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_before = np.where(r == 0, 1.0, (i - 1) / np.where(r == 0, 1.0, r))
+    return float(np.sum((p_before + p_at) / 2.0) / n)
+
+
+def evaluate_rankings(
+    dist: np.ndarray,
+    good: np.ndarray,
+    junk: np.ndarray | None = None,
+    *,
+    max_rank: int = 50,
+    invalid_query: InvalidQuery = "skip",
+) -> dict[str, object]:
+    """CMC curve, mAP in both conventions and mINP from a (Q, G) distance matrix.
+
+    ``invalid_query``: queries with no good match are skipped (torchreid) or count as zero
+    (layumi's divide-by-all-queries habit). The per-query AP arrays are returned for error analysis.
+    """
+    dist = np.asarray(dist, dtype=np.float64)
+    q, g = dist.shape
+    good = np.asarray(good, dtype=bool)
+    junk = np.zeros_like(good) if junk is None else np.asarray(junk, dtype=bool)
+    if good.shape != dist.shape or junk.shape != dist.shape:
+        raise ValueError("dist, good and junk must share the (num_query, num_gallery) shape")
+    cmc = np.zeros((q, max_rank))
+    ap_off = np.zeros(q)
+    ap_non = np.zeros(q)
+    inp = np.zeros(q)
+    valid = np.zeros(q, dtype=bool)
+    for i in range(q):
+        order = np.argsort(dist[i], kind="stable")
+        hits = hit_positions(order, good[i], junk[i])
+        if len(hits) == 0:
+            continue
+        valid[i] = True
+        if hits[0] < max_rank:
+            cmc[i, hits[0]:] = 1.0
+        ap_off[i] = average_precision_from_hits(hits, "official")
+        ap_non[i] = average_precision_from_hits(hits, "non_interpolated")
+        inp[i] = len(hits) / (hits[-1] + 1.0)
+    if invalid_query == "skip":
+        rows = valid
+        denom = max(int(valid.sum()), 1)
+    else:
+        rows = np.ones(q, dtype=bool)
+        denom = max(q, 1)
+    curve = cmc[rows].sum(axis=0) / denom
+    return {
+        "cmc": curve,
+        "rank1": float(curve[0]) if max_rank >= 1 else float("nan"),
+        "rank5": float(curve[4]) if max_rank >= 5 else float("nan"),
+        "rank10": float(curve[9]) if max_rank >= 10 else float("nan"),
+        "rank20": float(curve[19]) if max_rank >= 20 else float("nan"),
+        "mAP_official": float(ap_off[rows].sum() / denom),
+        "mAP_non_interpolated": float(ap_non[rows].sum() / denom),
+        "mINP": float(inp[rows].sum() / denom),
+        "num_valid_queries": int(valid.sum()),
+        "num_queries": int(q),
+        "ap_official": ap_off,
+        "ap_non_interpolated": ap_non,
+        "valid": valid,
+    }
+
+
+def pairwise_distance_np(a: np.ndarray, b: np.ndarray, metric: Literal["euclidean", "sqeuclidean", "cosine"] = "euclidean") -> np.ndarray:
+    """Distances between rows of ``a`` and ``b`` (float64, for evaluation)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if metric == "cosine":
+        an = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+        bn = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+        return 1.0 - an @ bn.T
+    d2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
+    d2 = np.maximum(d2, 0.0)
+    return d2 if metric == "sqeuclidean" else np.sqrt(d2)
