@@ -1,0 +1,120 @@
+"""Frozen dataclass configs; the YAML recipes in ``pkg_video/configs`` fill them.
+
+Values marked "paper value unknown; default ours" in the README are plain fields here, so a user
+can change each one with ``--set section.key=value``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+ConvType = Literal["c2d", "c3d", "c3d_full", "costa", "costb", "cost_noshare", "cost_avg", "cost_concat"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Network choice. ``arch`` names a paper variant; the other fields override its defaults."""
+
+    arch: str = "costb_r50"
+    num_classes: int = 400
+    depth: int | None = None  # 50 or 101; None = from arch
+    conv: ConvType | None = None  # block type of the selected blocks; None = from arch
+    stem: Literal["8f", "32f"] | None = None  # 1x7x7 stem (8 frames) or 5x7x7 + temporal pool (32)
+    selected: list[list[int]] | None = None  # per-stage 0/1 mask of CoST/3-D blocks
+    stage_blocks: list[int] | None = None  # override the block counts (tiny models for tests/demo)
+    width: int = 64  # channels of the stem (64 in the paper); smaller for tiny models
+    coef_scope: Literal["channel", "layer"] = "channel"  # CoST(a): one alpha triple per channel or per layer
+    cost_impl: Literal["three", "fused"] = "three"  # three conv3d calls (reference) or one stacked call
+    temporal_pool: bool = True  # 2x1x1 max pool after res2
+    dropout: float = 0.5
+    head_init_std: float = 0.01
+    pretrained: str | None = None  # local path of a torchvision ImageNet ResNet state dict
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """Dataset location and the clip/crop pipeline (paper values from the official configs)."""
+
+    dataset: Literal["kinetics", "mit", "filelist"] = "kinetics"
+    root: str = "data/k400"  # Kinetics: folder with annotations/ and train/ val/ test/ (or class folders)
+    annotations: str | None = None  # Kinetics: folder of the CSVs (default root/annotations)
+    train_list: str | None = None  # filelist: mmaction-style list files (paths relative to root)
+    val_list: str | None = None
+    train_split: str = "train"
+    val_split: str = "val"
+    clip_len: int = 8
+    frame_interval: int = 8
+    out_of_bound: Literal["loop", "repeat_last"] = "loop"
+    train_scale: tuple[int, int] = (256, 320)  # random short side, integer in [lo, hi]
+    crop_size: int = 224
+    val_short_side: int = 256  # 1-clip validation: short side, then centre crop crop_size
+    test_short_side: int = 256  # multi-view test: short side, then three square crops of this size
+    test_clips: int = 10
+    test_crops: int = 3
+    test_sampling: Literal["mmaction024", "mmaction1x"] = "mmaction024"
+    flip: bool = True
+    mean: tuple[float, float, float] = (123.675, 116.28, 103.53)
+    std: tuple[float, float, float] = (58.395, 57.12, 57.375)
+    backend: Literal["auto", "decord", "opencv"] = "auto"
+    on_error: Literal["skip", "fail"] = "skip"  # train: a broken video is skipped (logged) or fatal
+    num_workers: int = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation (official configs: SGD 0.01 @ batch 64, steps at 1/2 and 3/4, clip 40)."""
+
+    epochs: int = 160
+    batch_size: int = 8  # per process
+    base_lr: float = 0.01
+    base_batch: int = 64  # lr = base_lr * global_batch / base_batch (linear scaling)
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    decay_coefficients: bool = True  # weight decay on alpha / FC1 / FC2 (official: yes)
+    lr_steps: list[int] = dataclasses.field(default_factory=lambda: [80, 120])
+    lr_gamma: float = 0.1
+    grad_clip: float | None = 40.0
+    amp: bool = False
+    eval_every: int = 5
+    max_steps_per_epoch: int | None = None  # cap for quick runs
+    seed: int = 0
+    tensorboard: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalConfig:
+    views: Literal["1", "30"] = "30"  # 1 = one centre clip, centre crop; 30 = test_clips x test_crops
+    average: Literal["prob", "logit"] = "prob"
+    mmaction_compat: bool = False  # mean class accuracy over classes seen in preds or labels
+    on_error: Literal["uniform", "fail"] = "uniform"  # an undecodable video counts with uniform scores
+    batch_size: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    eval: EvalConfig = dataclasses.field(default_factory=EvalConfig)
+
+
+def recipe_path(name_or_path: str):
+    """A YAML path as given, or the path of a recipe shipped in ``pkg_video/configs``."""
+    import pathlib
+    from importlib import resources
+
+    p = pathlib.Path(name_or_path)
+    if p.exists():
+        return p
+    name = p.name if p.suffix in (".yaml", ".yml") else f"{p.name}.yaml"
+    res = resources.files("pkg_video.configs") / name
+    if res.is_file():
+        return pathlib.Path(str(res))
+    return p  # let the loader report "config file not found"
+
+
+def list_recipes() -> list[str]:
+    from importlib import resources
+
+    return sorted(r.name[:-5] for r in resources.files("pkg_video.configs").iterdir() if r.name.endswith(".yaml"))
