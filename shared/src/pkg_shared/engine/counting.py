@@ -37,7 +37,7 @@ def count_macs(model: nn.Module, example: torch.Tensor | Sequence[torch.Tensor])
 
 @torch.no_grad()
 def macs_by_module(model: nn.Module, example: torch.Tensor | Sequence[torch.Tensor]) -> dict[str, int]:
-    """Multiply-adds per (nested) module name, as FlopCounterMode attributes them."""
+    """Multiply-adds per module, keyed like ``named_modules()`` (``""`` is the whole model)."""
     was_training = model.training
     model.eval()
     try:
@@ -47,5 +47,9 @@ def macs_by_module(model: nn.Module, example: torch.Tensor | Sequence[torch.Tens
         model.train(was_training)
     out: dict[str, int] = {}
     for name, per_op in counter.get_flop_counts().items():
-        out[name] = sum(per_op.values()) // 2
+        if name == "Global":
+            continue
+        # FlopCounterMode prefixes every name with the root's class name
+        rel = name.split(".", 1)[1] if "." in name else ""
+        out[rel] = sum(per_op.values()) // 2
     return out

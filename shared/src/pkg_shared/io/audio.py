@@ -34,24 +34,15 @@ def to_mono(wave: np.ndarray) -> np.ndarray:
 
 
 def resample(wave: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
-    """Band-limited polyphase resampling (scipy when present, else torchaudio's sinc resampler)."""
+    """Band-limited polyphase resampling (scipy's resample_poly, Kaiser window)."""
     if orig_sr == target_sr:
         return wave.astype(np.float32, copy=False)
     from math import gcd
 
+    signal = require("scipy.signal", "audio")
     g = gcd(int(orig_sr), int(target_sr))
     up, down = int(target_sr) // g, int(orig_sr) // g
-    try:
-        from scipy.signal import resample_poly
-
-        return resample_poly(wave, up, down, axis=0).astype(np.float32)
-    except ImportError:
-        import torch
-        import torchaudio.functional as AF
-
-        t = torch.from_numpy(np.ascontiguousarray(wave.T if wave.ndim == 2 else wave[None])).float()
-        out = AF.resample(t, orig_sr, target_sr).numpy()
-        return (out.T if wave.ndim == 2 else out[0]).astype(np.float32)
+    return signal.resample_poly(wave, up, down, axis=0).astype(np.float32)
 
 
 def load_audio(

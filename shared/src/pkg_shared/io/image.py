@@ -13,30 +13,34 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tif
 
 
 def read_image(path: str | os.PathLike[str]) -> np.ndarray:
-    """HWC uint8 RGB array. Uses OpenCV when installed, else PIL."""
+    """HWC uint8 RGB array.
+
+    Pillow decodes (OpenCV only when Pillow is missing): OpenCV's PNG decoder is known to fail
+    with "libpng error: bad parameters to zlib" once decord has been imported into the process.
+    """
     path = pathlib.Path(path)
     if not path.is_file():
         raise DataFormatError(path, "image file not found")
     if path.stat().st_size == 0:
         raise DataFormatError(path, "image file is empty")
     try:
-        import cv2
-    except ImportError:
-        cv2 = None
-    if cv2 is not None:
-        arr = cv2.imdecode(np.fromfile(str(path), dtype=np.uint8), cv2.IMREAD_COLOR)
-        if arr is None:
-            raise DataFormatError(path, "cannot decode image (corrupt or unsupported format)")
-        return np.ascontiguousarray(arr[:, :, ::-1])
-    try:
         from PIL import Image
-    except ImportError as exc:
-        raise MissingDependencyError("PIL", "image") from exc
+    except ImportError:
+        Image = None
+    if Image is not None:
+        try:
+            with Image.open(path) as im:
+                return np.asarray(im.convert("RGB")).copy()
+        except Exception as exc:
+            raise DataFormatError(path, f"cannot decode image ({type(exc).__name__}: {exc})") from exc
     try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
-    except Exception as exc:
-        raise DataFormatError(path, f"cannot decode image ({exc})") from exc
+        import cv2
+    except ImportError as exc:
+        raise MissingDependencyError("PIL", "video") from exc
+    arr = cv2.imdecode(np.fromfile(str(path), dtype=np.uint8), cv2.IMREAD_COLOR)
+    if arr is None:
+        raise DataFormatError(path, "cannot decode image (corrupt or unsupported format)")
+    return np.ascontiguousarray(arr[:, :, ::-1])
 
 
 def write_image(path: str | os.PathLike[str], rgb: np.ndarray) -> None:
@@ -48,21 +52,22 @@ def write_image(path: str | os.PathLike[str], rgb: np.ndarray) -> None:
     from pkg_shared.fsutil import atomic_write_bytes
 
     try:
+        import io
+
+        from PIL import Image
+
+        fmt = (path.suffix.lstrip(".") or "png").upper().replace("JPG", "JPEG").replace("TIF", "TIFF")
+        b = io.BytesIO()
+        Image.fromarray(arr).save(b, format=fmt.replace("TIFFF", "TIFF"))
+        atomic_write_bytes(path, b.getvalue())
+    except ImportError:
         import cv2
 
         bgr = arr[:, :, ::-1] if arr.ndim == 3 else arr
         ok, buf = cv2.imencode(path.suffix or ".png", np.ascontiguousarray(bgr))
         if not ok:
-            raise ValueError(f"cannot encode {path.suffix}")
+            raise ValueError(f"cannot encode {path.suffix}") from None
         atomic_write_bytes(path, buf.tobytes())
-    except ImportError:
-        import io
-
-        from PIL import Image
-
-        b = io.BytesIO()
-        Image.fromarray(arr).save(b, format=(path.suffix.lstrip(".") or "png").upper().replace("JPG", "JPEG"))
-        atomic_write_bytes(path, b.getvalue())
 
 
 def list_images(folder: str | os.PathLike[str]) -> list[pathlib.Path]:

@@ -76,11 +76,18 @@ class VideoReader:
             self._vr = decord.VideoReader(str(self.path), ctx=decord.cpu(0), num_threads=1)
             n = len(self._vr)
             fps = float(self._vr.get_avg_fps())
-            h, w = self._vr[0].shape[:2] if n else (0, 0)
+            first = self._vr[0].asnumpy() if n else None
         except Exception as exc:  # decord raises DECORDError / RuntimeError on corrupt data
             raise DataFormatError(self.path, f"cannot decode video ({exc.__class__.__name__}: {str(exc)[:200]})") from exc
         if n == 0:
             raise DataFormatError(self.path, "video has no frames")
+        if first.shape[-1] != 3:
+            # decord 0.6 mis-strides some frame widths (e.g. 48 px MJPG): decode with OpenCV instead
+            del self._vr
+            self.backend = "opencv"
+            self._open_opencv()
+            return
+        h, w = first.shape[:2]
         self.info = VideoInfo(str(self.path), n, fps, int(h), int(w))
 
     def _open_opencv(self) -> None:

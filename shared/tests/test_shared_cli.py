@@ -1,0 +1,75 @@
+import dataclasses
+
+import pytest
+
+from pkg_shared.cli import config_from_args, entrypoint, make_parser, resolve_device
+from pkg_shared.errors import DataFormatError, PkgError
+
+
+@dataclasses.dataclass(frozen=True)
+class Cfg:
+    lr: float = 0.1
+    steps: int = 2
+
+
+@entrypoint
+def _main(argv=None):
+    args = make_parser("demo-tool", "test tool").parse_args(argv)
+    cfg = config_from_args(Cfg, args)
+    if cfg.steps < 0:
+        raise DataFormatError("/data/ann.txt", "negative steps", line=7)
+    print(f"lr={cfg.lr} steps={cfg.steps}")
+    return 0
+
+
+def test_overrides_reach_the_config(capsys):
+    assert _main(["--set", "lr=0.5", "--set", "steps=3"]) == 0
+    assert "lr=0.5 steps=3" in capsys.readouterr().out
+
+
+def test_user_error_becomes_one_line_exit_2(capsys):
+    assert _main(["--set", "steps=-1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "/data/ann.txt:7: negative steps" in err[0]
+    assert "Traceback" not in err[0]
+
+
+def test_config_error_and_missing_config(capsys, tmp_path):
+    assert _main(["--set", "nope=1"]) == 2
+    assert "unknown config key" in capsys.readouterr().err
+    assert _main(["--config", str(tmp_path / "none.yaml")]) == 2
+    assert "config file not found" in capsys.readouterr().err
+
+
+def test_print_config_exits_zero(capsys):
+    with pytest.raises(SystemExit) as exc:
+        _main(["--print-config", "--set", "lr=0.25"])
+    assert exc.value.code == 0
+    assert "lr: 0.25" in capsys.readouterr().out
+
+
+def test_help_exits_zero(capsys):
+    with pytest.raises(SystemExit) as exc:
+        _main(["--help"])
+    assert exc.value.code == 0
+    assert "--set KEY=VALUE" in capsys.readouterr().out
+
+
+def test_bugs_are_not_hidden():
+    @entrypoint
+    def broken(argv=None):
+        raise ZeroDivisionError("bug")
+
+    with pytest.raises(ZeroDivisionError):
+        broken([])
+
+
+def test_resolve_device():
+    import torch
+
+    assert resolve_device("cpu") == torch.device("cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(PkgError, match="CUDA is not available"):
+            resolve_device("cuda")
+        assert resolve_device("auto").type == "cpu"

@@ -1,0 +1,90 @@
+import dataclasses
+import pathlib
+from typing import Literal
+
+import pytest
+
+from pkg_shared.config import apply_overrides, dump_yaml, from_dict, load_config, to_dict
+from pkg_shared.errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class Optim:
+    lr: float = 0.1
+    milestones: tuple[int, ...] = (30, 60)
+    name: Literal["sgd", "adam"] = "sgd"
+
+
+@dataclasses.dataclass(frozen=True)
+class Train:
+    epochs: int = 10
+    optim: Optim = dataclasses.field(default_factory=Optim)
+    root: pathlib.Path | None = None
+    tags: list[str] = dataclasses.field(default_factory=list)
+    amp: bool = False
+
+
+def test_defaults_and_nested_mapping():
+    cfg = from_dict(Train, {"epochs": 3, "optim": {"lr": 1, "milestones": [5]}})
+    assert cfg.epochs == 3
+    assert cfg.optim.lr == 1.0 and isinstance(cfg.optim.lr, float)
+    assert cfg.optim.milestones == (5,)
+    assert cfg.optim.name == "sgd"
+
+
+def test_unknown_key_is_an_error_naming_the_key():
+    with pytest.raises(ConfigError, match=r"optim\.lrr"):
+        from_dict(Train, {"optim": {"lrr": 0.1}})
+
+
+@pytest.mark.parametrize(
+    "data, fragment",
+    [
+        ({"epochs": "ten"}, "epochs: expected an integer"),
+        ({"epochs": True}, "epochs: expected an integer"),
+        ({"amp": "yes"}, "amp: expected true or false"),
+        ({"optim": {"name": "rmsprop"}}, "optim.name: expected one of"),
+        ({"optim": {"milestones": 5}}, "optim.milestones: expected a list"),
+        ({"optim": 3}, "optim: expected a mapping"),
+    ],
+)
+def test_type_errors(data, fragment):
+    with pytest.raises(ConfigError, match=fragment.replace(".", r"\.")):
+        from_dict(Train, data)
+
+
+def test_yaml_then_overrides(tmp_path):
+    p = tmp_path / "r.yaml"
+    p.write_text("epochs: 5\noptim:\n  lr: 0.5\n")
+    cfg = load_config(Train, p, ["optim.lr=0.01", "root=/data", "tags=[a, b]", "optim.name=adam"])
+    assert cfg.epochs == 5 and cfg.optim.lr == 0.01 and cfg.optim.name == "adam"
+    assert cfg.root == pathlib.Path("/data") and cfg.tags == ["a", "b"]
+
+
+def test_override_errors():
+    with pytest.raises(ConfigError, match="key.sub=value"):
+        apply_overrides({}, ["novalue"])
+    with pytest.raises(ConfigError, match="not a section"):
+        apply_overrides({"epochs": 3}, ["epochs.x=1"])
+
+
+def test_yaml_file_errors(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(Train, tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("epochs: [1,\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(Train, bad)
+    lst = tmp_path / "list.yaml"
+    lst.write_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_config(Train, lst)
+
+
+def test_round_trip_through_yaml(tmp_path):
+    cfg = from_dict(Train, {"epochs": 7, "root": "/x", "optim": {"milestones": [1, 2]}})
+    path = tmp_path / "out.yaml"
+    dump_yaml(cfg, path)
+    again = load_config(Train, path)
+    assert again == cfg
+    assert to_dict(cfg)["root"] == "/x"

@@ -1,0 +1,146 @@
+import os
+import random
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from pkg_shared.engine import (
+    capture_rng_state,
+    count_macs,
+    count_params,
+    load_checkpoint,
+    macs_by_module,
+    restore_rng_state,
+    save_checkpoint,
+    seed_everything,
+)
+from pkg_shared.engine.bench import compare
+from pkg_shared.errors import DataFormatError
+from pkg_shared.logging import MetricsLogger
+
+
+def test_macs_match_hand_formula():
+    # conv: C_out * C_in/groups * kh * kw * H_out * W_out ; linear: in * out
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 6 * 5, 10))
+    x = torch.randn(1, 3, 6, 5)
+    expected = 8 * 3 * 9 * 6 * 5 + 8 * 6 * 5 * 10
+    assert count_macs(model, x) == expected
+    per = macs_by_module(model, x)
+    assert per["0"] == 8 * 3 * 9 * 6 * 5
+    assert per[""] == expected
+    assert count_params(model) == (8 * 3 * 9 + 8) + (240 * 10 + 10)
+
+
+def test_macs_grouped_conv_and_batch():
+    conv = nn.Conv2d(8, 8, 3, padding=1, groups=4, bias=False)
+    assert count_macs(conv, torch.randn(2, 8, 4, 4)) == 2 * 8 * 2 * 9 * 16
+
+
+def test_rng_round_trip_through_checkpoint(tmp_path):
+    seed_everything(123)
+    state = capture_rng_state()
+    save_checkpoint({"rng": state}, tmp_path / "c.pt")
+    expected = (random.random(), np.random.rand(), torch.rand(1).item())
+    random.random(), np.random.rand(), torch.rand(1)
+    restore_rng_state(load_checkpoint(tmp_path / "c.pt")["rng"])
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected
+
+
+def test_corrupt_checkpoint_names_file(tmp_path):
+    p = tmp_path / "bad.pt"
+    p.write_bytes(b"not a checkpoint")
+    with pytest.raises(DataFormatError, match="bad.pt"):
+        load_checkpoint(p)
+    with pytest.raises(DataFormatError, match="not found"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def _train(steps, ckpt_dir, stop_after=None, resume=False):
+    """Tiny loop with dropout and data shuffling so RNG state matters."""
+    path = ckpt_dir / "last.pt"
+    seed_everything(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.5), nn.Linear(8, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    sched = torch.optim.lr_scheduler.StepLR(opt, 2, 0.5)
+    data = torch.randn(32, 4)
+    start = 0
+    if resume:
+        ck = load_checkpoint(path)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optim"])
+        sched.load_state_dict(ck["sched"])
+        restore_rng_state(ck["rng"])
+        start = ck["step"]
+    for step in range(start, steps):
+        idx = torch.randperm(32)[:8]
+        loss = model(data[idx]).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        if stop_after is not None and step + 1 == stop_after:
+            save_checkpoint(
+                {"model": model.state_dict(), "optim": opt.state_dict(), "sched": sched.state_dict(),
+                 "rng": capture_rng_state(), "step": step + 1},
+                path,
+            )
+            return None
+    return model.state_dict()
+
+
+def test_interrupted_then_resumed_equals_uninterrupted(tmp_path):
+    full = _train(6, tmp_path)
+    _train(6, tmp_path, stop_after=3)
+    resumed = _train(6, tmp_path, resume=True)
+    for k in full:
+        torch.testing.assert_close(resumed[k], full[k], atol=0, rtol=0)
+
+
+def test_metrics_logger_grows_columns(tmp_path):
+    log = MetricsLogger(tmp_path, tensorboard=False)
+    log.log(1, loss=0.5)
+    log.log(2, loss=0.4, acc=0.9)
+    log.close()
+    lines = (tmp_path / "metrics.csv").read_text().strip().splitlines()
+    assert lines[0] == "step,loss,acc"
+    assert lines[1].startswith("1,0.5,") and lines[2] == "2,0.4,0.9"
+
+
+def test_bench_compare_reports_ratio():
+    r = compare("noop", lambda: sum(range(10)), lambda: sum(range(10000)), warmup=1, repeat=3)
+    assert r["speedup"] > 1.0 and r["baseline"]["repeat"] == 3
+
+
+DDP_SCRIPT = textwrap.dedent(
+    """
+    import os, torch
+    from torch import nn
+    from pkg_shared.engine import dist
+    info = dist.init_from_env()
+    torch.manual_seed(0)
+    model = dist.wrap_model(nn.Linear(3, 1, bias=False), info, torch.device("cpu"))
+    x = torch.full((1, 3), float(info.rank + 1))
+    model(x).sum().backward()
+    g = dist.unwrap(model).weight.grad
+    mean = dist.all_reduce_mean(torch.tensor([float(info.rank)]), info)
+    if info.is_main:
+        print("GRAD", g.tolist(), "MEAN", mean.item(), "WORLD", info.world_size)
+    dist.cleanup(info)
+    """
+)
+
+
+def test_two_process_gloo_ddp(tmp_path):
+    script = tmp_path / "ddp.py"
+    script.write_text(DDP_SCRIPT)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29517", str(script)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    # DDP averages gradients: inputs 1 and 2 -> mean 1.5 per weight
+    assert "GRAD [[1.5, 1.5, 1.5]] MEAN 0.5 WORLD 2" in proc.stdout

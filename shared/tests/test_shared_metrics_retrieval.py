@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+
+from pkg_shared.metrics.retrieval import (
+    average_precision_from_hits,
+    evaluate_rankings,
+    market_masks,
+    pairwise_distance_np,
+)
+
+
+def test_worked_example_from_the_reid_spec():
+    hits = np.array([0, 2])  # good images at junk-free ranks 1 and 3
+    assert average_precision_from_hits(hits, "official") == pytest.approx(0.791667, abs=1e-6)
+    assert average_precision_from_hits(hits, "non_interpolated") == pytest.approx(0.833333, abs=1e-6)
+
+
+def test_junk_rules():
+    # query id 5 cam 1; gallery in distance order:
+    # [same id same cam (junk), id -1 (junk), id 0 distractor, id 5 cam 2 (good)]
+    q_ids, q_cams = np.array([5]), np.array([1])
+    g_ids, g_cams = np.array([5, -1, 0, 5]), np.array([1, 2, 3, 2])
+    good, junk = market_masks(q_ids, q_cams, g_ids, g_cams)
+    assert good.tolist() == [[False, False, False, True]]
+    assert junk.tolist() == [[True, True, False, False]]
+    dist = np.array([[0.1, 0.2, 0.3, 0.4]])
+    r = evaluate_rankings(dist, good, junk, max_rank=3)
+    # junk removed -> distractor at rank 1 is an error, good at rank 2
+    assert r["cmc"].tolist() == [0.0, 1.0, 1.0]
+    assert r["mAP_non_interpolated"] == pytest.approx(0.5)
+    assert r["mAP_official"] == pytest.approx((0.0 + 0.5) / 2)  # P_before = 0/1, P_at = 1/2
+
+
+def test_official_ap_first_hit_not_at_rank0():
+    # one good at junk-free position 1: P_at = 1/2, P_before = (1-1)/1 = 0 -> AP = 0.25
+    assert average_precision_from_hits(np.array([1]), "official") == pytest.approx(0.25)
+
+
+def test_ties_keep_gallery_order():
+    good = np.array([[False, True]])
+    dist = np.array([[0.5, 0.5]])
+    r = evaluate_rankings(dist, good, max_rank=2)
+    assert r["cmc"].tolist() == [0.0, 1.0]
+    good2 = np.array([[True, False]])
+    assert evaluate_rankings(dist, good2, max_rank=2)["rank1"] == 1.0
+
+
+def test_invalid_query_modes():
+    dist = np.array([[0.1, 0.2], [0.1, 0.2]])
+    good = np.array([[True, False], [False, False]])
+    skip = evaluate_rankings(dist, good, max_rank=2, invalid_query="skip")
+    zero = evaluate_rankings(dist, good, max_rank=2, invalid_query="zero")
+    assert skip["rank1"] == 1.0 and skip["mAP_official"] == 1.0 and skip["num_valid_queries"] == 1
+    assert zero["rank1"] == 0.5 and zero["mAP_official"] == 0.5
+
+
+def _brute_force_non_interpolated(dist, good, junk):
+    aps = []
+    for i in range(dist.shape[0]):
+        items = sorted(range(dist.shape[1]), key=lambda j: (dist[i, j], j))
+        items = [j for j in items if not junk[i, j]]
+        hits, precisions = 0, []
+        for pos, j in enumerate(items, 1):
+            if good[i, j]:
+                hits += 1
+                precisions.append(hits / pos)
+        if precisions:
+            aps.append(sum(precisions) / len(precisions))
+    return float(np.mean(aps))
+
+
+def test_random_official_le_non_interpolated_and_brute_force():
+    rng = np.random.default_rng(3)
+    q_ids, q_cams = rng.integers(0, 5, 20), rng.integers(0, 3, 20)
+    g_ids, g_cams = rng.integers(-1, 5, 60), rng.integers(0, 3, 60)
+    good, junk = market_masks(q_ids, q_cams, g_ids, g_cams)
+    dist = rng.random((20, 60))
+    r = evaluate_rankings(dist, good, junk, max_rank=10)
+    valid = r["valid"]
+    assert np.all(r["ap_official"][valid] <= r["ap_non_interpolated"][valid] + 1e-12)
+    assert r["mAP_non_interpolated"] == pytest.approx(_brute_force_non_interpolated(dist, good, junk))
+
+
+def test_minp_hand():
+    # goods at positions 0 and 3 -> hardest at rank 4 -> INP = 2/4
+    dist = np.array([[0.1, 0.2, 0.3, 0.4]])
+    good = np.array([[True, False, False, True]])
+    assert evaluate_rankings(dist, good, max_rank=4)["mINP"] == pytest.approx(0.5)
+
+
+def test_pairwise_distance_np():
+    a = np.array([[0.0, 0.0], [1.0, 0.0]])
+    b = np.array([[3.0, 4.0]])
+    assert pairwise_distance_np(a, b).ravel().tolist() == pytest.approx([5.0, np.sqrt(20.0)])
+    assert pairwise_distance_np(a[1:], a[1:], "cosine")[0, 0] == pytest.approx(0.0)

@@ -1,0 +1,6 @@
+"""Monorepo-wide tests: make tools/lib importable (workspace discovery)."""
+
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tools" / "lib"))
