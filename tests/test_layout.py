@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import tomllib
-
 import pytest
+import tomllib
 from workspace import ROOT, all_projects, packages
 
 PACKAGES = packages()

@@ -1,6 +1,6 @@
 import numpy as np
-import torch
 import pytest
+import torch
 
 from pkg_shared.errors import DataFormatError
 from pkg_shared.io import audio, image, tables, video

@@ -5,7 +5,12 @@ import os
 import pytest
 import torch
 
-from pkg_shared.ops import integer_shift, integer_shift_reference, pairwise_sq_dist, pairwise_sq_dist_reference
+from pkg_shared.ops import (
+    integer_shift,
+    integer_shift_reference,
+    pairwise_sq_dist,
+    pairwise_sq_dist_reference,
+)
 from pkg_shared.ops._dispatch import choose, triton_available
 
 CAN_RUN_TRITON = triton_available() and (torch.cuda.is_available() or os.environ.get("TRITON_INTERPRET") == "1")
