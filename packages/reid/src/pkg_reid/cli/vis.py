@@ -1,0 +1,93 @@
+"""reid-vis: ranked-list montages and hard-identity pair sheets.
+
+Examples:
+  reid-vis rank --features runs/litm/features.npz --topk 10 --out ranks.png [--queries 0 5 9]
+  reid-vis pairs --run runs/litm --out pairs.png --top 8   (hardest pairs from the last GHIS search)
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+
+import numpy as np
+
+from pkg_shared.cli import entrypoint
+from pkg_shared.errors import ConfigError, DataFormatError
+
+
+def _rank(args) -> int:
+    from pkg_reid.engine.evaluate import load_features
+    from pkg_reid.eval.rank import distance
+    from pkg_reid.vis.ranking import ranked_list_montage
+
+    f = load_features(args.features)
+    if "q_paths" not in f:
+        raise DataFormatError(args.features, "no image paths stored (q_paths/g_paths); use a reid-extract .npz")
+    dist = distance(f["qf"], f["gf"])
+    qs = args.queries if args.queries else list(range(min(args.num_queries, len(f["qf"]))))
+    if any(q < 0 or q >= len(f["qf"]) for q in qs):
+        raise ConfigError(f"--queries must be within 0..{len(f['qf']) - 1}")
+    ranked_list_montage(dist, f["q_paths"], f["g_paths"], f["q_pids"], f["q_camids"], f["g_pids"], f["g_camids"],
+                        args.out, qs, args.topk)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _pairs(args) -> int:
+    from pkg_reid.config import Config
+    from pkg_reid.data.dataset import load_splits
+    from pkg_reid.vis.ranking import pair_sheet
+    from pkg_shared.config import from_dict
+    from pkg_shared.engine import load_checkpoint
+
+    ck = load_checkpoint(pathlib.Path(args.run) / "last.pt")
+    if ck.get("ghis_ids") is None:
+        raise DataFormatError(pathlib.Path(args.run) / "last.pt", "no GHIS search stored (GHIS off or still warming up)")
+    cfg = from_dict(Config, ck["config"])
+    splits = load_splits(cfg.data, args.root)
+    labels = splits.train_labels
+    first = {}
+    for s in splits.train:
+        first.setdefault(labels[s.pid], s)
+    ids = [int(v) for v in ck["ghis_ids"].tolist()]
+    dist = ck["ghis_dist"].numpy()
+    iu = np.triu_indices(len(ids), 1)
+    order = np.argsort(dist[iu], kind="stable")[: args.top]
+    rows = []
+    for k in order:
+        a, b = ids[iu[0][k]], ids[iu[1][k]]
+        rows.append((first[a].path, first[b].path, f"{first[a].pid} vs {first[b].pid}\nd={dist[iu][k]:.3f}"))
+    pair_sheet(rows, args.out)
+    if args.csv:
+        from pkg_shared.fsutil import atomic_write_text
+
+        atomic_write_text(args.csv, "pid_a,pid_b,centre_distance\n" + "".join(
+            f"{first[ids[iu[0][k]]].pid},{first[ids[iu[1][k]]].pid},{dist[iu][k]:.6f}\n" for k in order))
+    print(f"wrote {args.out}")
+    return 0
+
+
+@entrypoint
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="reid-vis", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("rank", help="ranked-list montage from a features .npz")
+    r.add_argument("--features", type=pathlib.Path, required=True)
+    r.add_argument("--out", type=pathlib.Path, required=True, help="PNG file")
+    r.add_argument("--topk", type=int, default=10)
+    r.add_argument("--queries", type=int, nargs="*", help="query indices (default: the first --num-queries)")
+    r.add_argument("--num-queries", type=int, default=4)
+    q = sub.add_parser("pairs", help="hardest identity pairs of a run's last GHIS search")
+    q.add_argument("--run", type=pathlib.Path, required=True)
+    q.add_argument("--root", help="dataset root (default: the run's data.root)")
+    q.add_argument("--out", type=pathlib.Path, required=True, help="PNG file")
+    q.add_argument("--csv", type=pathlib.Path, help="also write the pairs as CSV")
+    q.add_argument("--top", type=int, default=8)
+    args = p.parse_args(argv)
+    return _rank(args) if args.cmd == "rank" else _pairs(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Dataset readers (official layouts), fake-data writers, transforms and P x K samplers."""

@@ -1,0 +1,1 @@
+"""Training, extraction and evaluation engines (plain PyTorch loops)."""

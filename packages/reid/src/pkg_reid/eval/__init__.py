@@ -1,0 +1,1 @@
+"""Evaluation: official Market-1501 protocol (two AP conventions), CUHK03 classic, re-ranking."""

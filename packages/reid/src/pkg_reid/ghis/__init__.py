@@ -1,0 +1,1 @@
+"""Global Hard Identity Searching (GHIS)."""

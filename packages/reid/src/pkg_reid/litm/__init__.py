@@ -1,0 +1,1 @@
+"""LITM: multi-stage incremental triplet margin."""

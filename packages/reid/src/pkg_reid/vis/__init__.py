@@ -1,0 +1,1 @@
+"""Visualisation: ranked-list montages and hard-identity pair sheets."""
