@@ -144,3 +144,47 @@ def test_two_process_gloo_ddp(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     # DDP averages gradients: inputs 1 and 2 -> mean 1.5 per weight
     assert "GRAD [[1.5, 1.5, 1.5]] MEAN 0.5 WORLD 2" in proc.stdout
+
+
+def test_resumable_sampler_continues_mid_epoch_and_splits_ranks():
+    from pkg_shared.engine import ResumableSampler
+
+    full = ResumableSampler(10, seed=3)
+    first_epoch = list(full)
+    assert sorted(first_epoch) == list(range(10))
+    assert list(full) != first_epoch  # a new epoch, a new order
+
+    s = ResumableSampler(10, seed=3)
+    it = iter(s)
+    head = [next(it) for _ in range(4)]
+    state = s.state_dict()
+    s2 = ResumableSampler(10, seed=99)
+    s2.load_state_dict(state)
+    assert len(s2) == 6
+    assert head + list(s2) == first_epoch
+    r0 = ResumableSampler(7, seed=1, rank=0, world_size=2)
+    r1 = ResumableSampler(7, seed=1, rank=1, world_size=2)
+    a, b = list(r0), list(r1)
+    assert len(a) == len(b) == 4 and set(a) | set(b) == set(range(7))
+
+
+def test_train_state_round_trip(tmp_path):
+    from pkg_shared.engine import ResumableSampler, load_train_state, save_train_state
+
+    torch.manual_seed(0)
+    model = nn.Linear(3, 2)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    model(torch.randn(4, 3)).sum().backward()
+    opt.step()
+    sampler = ResumableSampler(5, seed=2)
+    next(iter(sampler))
+    save_train_state(tmp_path / "s.pt", model=model, optimizer=opt, sampler=sampler, step=7, epoch=1,
+                     extra={"margin_stage": 2})
+    model2 = nn.Linear(3, 2)
+    opt2 = torch.optim.Adam(model2.parameters(), lr=0.01)
+    sampler2 = ResumableSampler(5, seed=0)
+    st = load_train_state(tmp_path / "s.pt", model=model2, optimizer=opt2, sampler=sampler2)
+    assert st["step"] == 7 and st["extra"]["margin_stage"] == 2
+    torch.testing.assert_close(model2.weight, model.weight)
+    assert opt2.state_dict()["state"][0]["step"] == opt.state_dict()["state"][0]["step"]
+    assert sampler2.state_dict() == sampler.state_dict()

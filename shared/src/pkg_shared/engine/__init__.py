@@ -7,9 +7,14 @@ from pkg_shared.engine.checkpoint import (
     save_checkpoint,
 )
 from pkg_shared.engine.counting import count_macs, count_params, macs_by_module
+from pkg_shared.engine.sampler import ResumableSampler
 from pkg_shared.engine.seed import seed_everything, set_deterministic
+from pkg_shared.engine.state import load_train_state, save_train_state
 
 __all__ = [
+    "ResumableSampler",
+    "load_train_state",
+    "save_train_state",
     "capture_rng_state",
     "count_macs",
     "count_params",
