@@ -12,7 +12,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from pkg_shared.engine.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
+from pkg_shared.engine.checkpoint import (
+    capture_rng_state,
+    load_checkpoint,
+    restore_rng_state,
+    save_checkpoint,
+)
 
 
 def _unwrap(model: nn.Module) -> nn.Module:
