@@ -60,6 +60,14 @@ class DataConfig:
     on_error: Literal["skip", "fail"] = "skip"  # train: a broken video is skipped (logged) or fatal
     num_workers: int = 4
 
+    def __post_init__(self) -> None:
+        if self.test_crops not in (1, 3):
+            raise ValueError(f"test_crops must be 1 (centre) or 3, got {self.test_crops}")
+        if self.train_scale[0] > self.train_scale[1] or self.crop_size > self.train_scale[0]:
+            raise ValueError(f"train_scale {self.train_scale} must be ordered and >= crop_size {self.crop_size}")
+        if self.crop_size > self.val_short_side:
+            raise ValueError(f"crop_size {self.crop_size} exceeds val_short_side {self.val_short_side}")
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:

@@ -1,0 +1,31 @@
+"""Helpers shared by the console scripts (recipe lookup, checkpoint + config merge, JSON output)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from pkg_shared.cli import config_from_args
+from pkg_shared.fsutil import atomic_write_json
+from pkg_video.config import Config, recipe_path
+
+
+def resolve_recipe(args: argparse.Namespace) -> None:
+    """``--config costb_r50_k400`` may name a shipped recipe instead of a path."""
+    if getattr(args, "config", None) is not None:
+        args.config = recipe_path(str(args.config))
+
+
+def config(args: argparse.Namespace, base: Config | None = None) -> Config:
+    resolve_recipe(args)
+    return config_from_args(Config, args, base=base)
+
+
+def emit_json(obj: dict, out: str | None) -> None:
+    """JSON to ``out`` (atomic) or to stdout."""
+    if out:
+        atomic_write_json(out, obj)
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(json.dumps(obj, indent=2) + "\n")

@@ -1,0 +1,43 @@
+"""video-train: train a recipe (shipped name or YAML path); ``torchrun`` for several GPUs."""
+
+from __future__ import annotations
+
+import pathlib
+
+from pkg_shared.cli import entrypoint, make_parser, resolve_device
+from pkg_shared.logging import setup
+from pkg_video.cli._common import config
+from pkg_video.config import list_recipes
+
+EXAMPLE = """examples:
+  video-train --config costb_r50_k400 --set data.root=/data/k400 --set model.pretrained=resnet50.pth --out runs/costb
+  video-train --config runs/costb/config.yaml --resume runs/costb/last.pt --out runs/costb
+  torchrun --nproc-per-node 8 -m pkg_video.cli.train --config costb_r50_k400 --out runs/costb
+
+shipped recipes: """
+
+
+@entrypoint
+def main(argv: list[str] | None = None) -> int:
+    p = make_parser("video-train", "Train C2D / C3D / CoST(a) / CoST(b) on Kinetics-400, Moments in Time or a file list.")
+    p.epilog = EXAMPLE + ", ".join(list_recipes())
+    p.add_argument("--resume", help="checkpoint to continue from (e.g. OUT/last.pt), or 'auto' for OUT/last.pt if present")
+    p.add_argument("--workers", type=int, default=None, help="data loader processes (default: data.num_workers)")
+    args = p.parse_args(argv)
+    if args.seed is not None:
+        args.overrides.append(f"train.seed={args.seed}")
+    cfg = config(args)
+    out = args.out or pathlib.Path("runs") / cfg.model.arch
+    resume = args.resume
+    if resume == "auto":
+        resume = str(out / "last.pt") if (out / "last.pt").is_file() else None
+    setup(out)
+    from pkg_video.engine.train import train
+
+    result = train(cfg, out, device=resolve_device(args.device), resume=resume, num_workers=args.workers)
+    print(f"done: best 1-clip val top-1 {result['best_val_top1']:.4f}; checkpoints in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

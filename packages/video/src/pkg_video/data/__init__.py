@@ -1,0 +1,1 @@
+"""Official-format readers (Kinetics-400 CSVs, Moments in Time, MMAction2 lists), sampling, transforms."""

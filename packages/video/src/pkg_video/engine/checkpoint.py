@@ -1,0 +1,27 @@
+"""Load a trained recognizer (config + weights + class names) from one of our checkpoints."""
+
+from __future__ import annotations
+
+import torch
+
+from pkg_shared.config import from_dict
+from pkg_shared.engine import load_checkpoint
+from pkg_shared.errors import DataFormatError
+from pkg_video.config import Config
+from pkg_video.models import build_model
+
+
+def load_trained(path: str, device: torch.device | str = "cpu") -> tuple[torch.nn.Module, Config, list[str]]:
+    ck = load_checkpoint(path)
+    if not isinstance(ck, dict) or "model" not in ck or "config" not in ck:
+        raise DataFormatError(path, "not a pkg-video checkpoint (needs 'model' and 'config'; "
+                              "convert MMAction2 checkpoints with video-import-mmaction)")
+    cfg = from_dict(Config, ck["config"])
+    cfg_model = cfg.model.__class__(**{**cfg.model.__dict__, "pretrained": None})
+    model = build_model(cfg_model)
+    try:
+        model.load_state_dict(ck["model"])
+    except RuntimeError as exc:
+        raise DataFormatError(path, f"weights do not match the stored config ({str(exc).splitlines()[0]})") from exc
+    classes = list(ck.get("classes") or [str(i) for i in range(cfg.model.num_classes)])
+    return model.to(device).eval(), cfg, classes

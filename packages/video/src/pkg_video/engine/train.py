@@ -1,0 +1,164 @@
+"""The training loop, top to bottom: data, model, SGD, step schedule, eval, atomic checkpoints, resume.
+
+Launch on several GPUs with ``torchrun --nproc-per-node N -m pkg_video.cli.train --config ...``.
+Resume is exact at epoch boundaries: the shuffling order and the augmentation draw depend only on
+(seed, epoch, index), and the checkpoint carries model, optimiser, scheduler and all RNG states.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import pathlib
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
+
+from pkg_shared.config import dump_yaml, to_dict
+from pkg_shared.engine import (
+    capture_rng_state,
+    dist,
+    load_checkpoint,
+    restore_rng_state,
+    save_checkpoint,
+    seed_everything,
+)
+from pkg_shared.errors import ConfigError, DataFormatError
+from pkg_shared.fsutil import atomic_write_json
+from pkg_shared.logging import MetricsLogger, progress
+from pkg_video.config import Config, EvalConfig
+from pkg_video.data.dataset import ClipDataset, build_samples
+from pkg_video.engine.evaluate import evaluate
+from pkg_video.models import build_model
+
+log = logging.getLogger(__name__)
+COEF_NAMES = ("alpha", "fc1.weight", "fc2.weight")
+
+
+def make_optimizer(model: nn.Module, cfg: Config, world_size: int) -> torch.optim.SGD:
+    """SGD with the linear scaling rule; CoST coefficients decayed unless ``decay_coefficients`` is off."""
+    t = cfg.train
+    lr = t.base_lr * t.batch_size * world_size / t.base_batch
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        is_coef = ".conv2.conv." in name and name.endswith(COEF_NAMES)
+        (no_decay if (is_coef and not t.decay_coefficients) else decay).append(p)
+    groups = [{"params": decay, "weight_decay": t.weight_decay}]
+    if no_decay:
+        groups.append({"params": no_decay, "weight_decay": 0.0})
+    return torch.optim.SGD(groups, lr=lr, momentum=t.momentum)
+
+
+def train(cfg: Config, out_dir: str | pathlib.Path, *, device: torch.device, resume: str | None = None,
+          num_workers: int | None = None) -> dict:
+    """Train ``cfg``; writes ``last.pt`` every epoch, ``best.pt`` on the best 1-clip top-1, metrics.csv."""
+    out = pathlib.Path(out_dir)
+    info = dist.init_from_env(device)
+    device = dist.device_for(info, device)
+    t = cfg.train
+    seed_everything(t.seed + info.rank)
+    workers = cfg.data.num_workers if num_workers is None else num_workers
+
+    train_samples, classes, train_report = build_samples(cfg.data, cfg.data.train_split)
+    val_samples, _, val_report = build_samples(cfg.data, cfg.data.val_split)
+    if not train_samples:
+        raise DataFormatError(cfg.data.root, "no training videos found (check data.root and the annotations)")
+    if len(classes) != cfg.model.num_classes:
+        raise ConfigError(f"model.num_classes is {cfg.model.num_classes} but the training set has "
+                          f"{len(classes)} classes; set --set model.num_classes={len(classes)}")
+    model = build_model(cfg.model).to(device)
+    ddp_model = dist.wrap_model(model, info, device)
+    optimizer = make_optimizer(model, cfg, info.world_size)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=t.lr_steps, gamma=t.lr_gamma)
+    scaler = torch.amp.GradScaler(device.type, enabled=t.amp and device.type == "cuda")
+
+    start_epoch, best, step = 0, -1.0, 0
+    if resume:
+        ck = load_checkpoint(resume)
+        if ck.get("config", {}).get("model") != to_dict(cfg.model):
+            raise ConfigError(f"{resume}: checkpoint was trained with a different model config")
+        model.load_state_dict(ck["model"])
+        optimizer.load_state_dict(ck["optimizer"])
+        scheduler.load_state_dict(ck["scheduler"])
+        scaler.load_state_dict(ck["scaler"])
+        start_epoch, best, step = ck["epoch"], ck["best_top1"], ck["step"]
+        restore_rng_state(ck["rng"])
+        log.info("resumed from %s at epoch %d", resume, start_epoch)
+
+    if info.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        dump_yaml(cfg, out / "config.yaml")
+        atomic_write_json(out / "data_report.json", {"train": train_report, "val": val_report, "classes": classes})
+        log.info("train videos %d (of %d rows), val videos %d, classes %d", len(train_samples),
+                 train_report.get("rows", 0), len(val_samples), len(classes))
+    logger = MetricsLogger(out, tensorboard=t.tensorboard) if info.is_main else None
+
+    ds = ClipDataset(train_samples, cfg.data, "train", seed=t.seed)
+    history = []
+    for epoch in range(start_epoch, t.epochs):
+        ds.set_epoch(epoch)
+        if info.enabled:
+            sampler = DistributedSampler(ds, info.world_size, info.rank, shuffle=True, seed=t.seed)
+            sampler.set_epoch(epoch)
+        else:
+            sampler = RandomSampler(ds, generator=torch.Generator().manual_seed(t.seed * 100003 + epoch))
+        loader = DataLoader(ds, batch_size=t.batch_size, sampler=sampler, num_workers=workers, drop_last=False,
+                            pin_memory=device.type == "cuda")
+        ddp_model.train()
+        n_steps = len(loader) if t.max_steps_per_epoch is None else min(len(loader), t.max_steps_per_epoch)
+        bar = progress(total=n_steps, desc=f"epoch {epoch + 1}/{t.epochs}", disable=None if info.is_main else True)
+        loss_sum, correct, seen = 0.0, 0, 0
+        for it, batch in enumerate(loader):
+            if it >= n_steps:
+                break
+            x = batch["video"].to(device, non_blocking=True)
+            y = batch["label"].to(device)
+            with torch.autocast(device.type, enabled=t.amp and device.type == "cuda"):
+                logits = ddp_model(x)
+                loss = F.cross_entropy(logits, y)
+            if not math.isfinite(loss.item()):
+                raise FloatingPointError(f"loss is {loss.item()} at epoch {epoch + 1}, step {it}")
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            if t.grad_clip:
+                scaler.unscale_(optimizer)
+                nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
+            scaler.step(optimizer)
+            scaler.update()
+            step += 1
+            loss_sum += loss.item() * len(y)
+            correct += int((logits.argmax(1) == y).sum())
+            seen += len(y)
+            if logger:
+                logger.log(step, loss=loss.item(), lr=optimizer.param_groups[0]["lr"])
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+            bar.update()
+        bar.close()
+        scheduler.step()
+        stats = dist.all_reduce_mean(torch.tensor([loss_sum / max(seen, 1), correct / max(seen, 1)]), info)
+        row = {"epoch": epoch + 1, "train_loss": float(stats[0]), "train_acc": float(stats[1])}
+        last_epoch = epoch + 1 == t.epochs
+        if val_samples and info.is_main and ((epoch + 1) % t.eval_every == 0 or last_epoch):
+            ev = evaluate(model, val_samples, cfg.data, EvalConfig(views="1"), len(classes), device,
+                          num_workers=workers, desc="val 1-clip")["result"]
+            row.update(val_top1=ev["top1"], val_top5=ev["top5"])
+        if info.is_main:
+            logger.log(step, **{k: v for k, v in row.items() if k != "epoch"}, epoch=epoch + 1)
+            log.info("epoch %d: %s", epoch + 1, ", ".join(f"{k}={v:.4f}" for k, v in row.items() if k != "epoch"))
+            improved = row.get("val_top1", -1.0) > best
+            best = max(best, row.get("val_top1", -1.0))
+            state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                     "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(), "epoch": epoch + 1,
+                     "step": step, "best_top1": best, "rng": capture_rng_state(), "config": to_dict(cfg),
+                     "classes": list(classes)}
+            save_checkpoint(state, out / "last.pt")
+            if improved:
+                save_checkpoint(state, out / "best.pt")
+        history.append(row)
+        dist.barrier(info)
+    if logger:
+        logger.close()
+    dist.cleanup(info)
+    return {"history": history, "best_val_top1": best, "classes": list(classes), "out": str(out)}
