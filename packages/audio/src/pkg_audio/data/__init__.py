@@ -1,0 +1,1 @@
+"""AudioSet readers, audio decoding, clip sets, samplers and mixing."""

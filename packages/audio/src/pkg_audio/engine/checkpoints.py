@@ -1,0 +1,26 @@
+"""Loading a trained tagger (config + classes travel inside every checkpoint)."""
+
+from __future__ import annotations
+
+import os
+
+from pkg_audio.config import AudioConfig
+from pkg_audio.models import AudioTagger, build_model
+from pkg_shared.config import from_dict
+from pkg_shared.engine import load_checkpoint
+from pkg_shared.errors import DataFormatError
+
+
+def load_tagger(path: str | os.PathLike[str], device="cpu") -> tuple[AudioTagger, AudioConfig, list[str], list[str]]:
+    ck = load_checkpoint(path)
+    for key in ("model", "config", "classes"):
+        if key not in ck:
+            raise DataFormatError(path, f"not a pkg-audio checkpoint (no '{key}' entry)")
+    cfg = from_dict(AudioConfig, ck["config"])
+    model = build_model(cfg.model)
+    try:
+        model.load_state_dict(ck["model"])
+    except RuntimeError as exc:
+        raise DataFormatError(path, f"weights do not fit the stored config ({str(exc).splitlines()[0]})") from exc
+    model.to(device).eval()
+    return model, cfg, list(ck["classes"]["names"]), list(ck["classes"]["mids"])
