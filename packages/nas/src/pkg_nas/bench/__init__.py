@@ -1,0 +1,1 @@
+"""The layer-assignment architecture dataset: builder, JSONL records, queries and analysis."""

@@ -1,0 +1,1 @@
+"""Classification counts and search-quality metrics (Hit@k, regret, Kendall tau-b, Spearman)."""

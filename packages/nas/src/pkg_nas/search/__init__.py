@@ -1,0 +1,1 @@
+"""Inherited-sampling one-shot search, its baselines, BN recalibration and candidate scoring."""
