@@ -45,7 +45,7 @@ def identity_distances(emb: torch.Tensor, labels: torch.Tensor, metric: str = "c
             rows = torch.cdist(emb[s: s + block].double(), emb.double())  # (b, N)
             per_id = torch.full((rows.shape[0], n), float("inf"), dtype=torch.float64)
             per_id.scatter_reduce_(1, inv.expand(rows.shape[0], -1), rows, "amin", include_self=True)
-            d.index_reduce_(0, inv[s: s + block], per_id, "amin", include_self=True)
+            d.scatter_reduce_(0, inv[s: s + block, None].expand(-1, n), per_id, "amin", include_self=True)
     else:
         raise ValueError(f"unknown GHIS metric {metric!r}")
     d = d.numpy().copy()
