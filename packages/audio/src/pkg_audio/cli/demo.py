@@ -32,7 +32,7 @@ def find_real_recording() -> pathlib.Path | None:
 def main(argv: list[str] | None = None) -> int:
     p = make_parser("audio-demo", "End-to-end demo on generated AudioSet-format data.\n\n" + EXAMPLE,
                     config=False, device=False)
-    p.add_argument("--iterations", type=int, default=120, help="training iterations (default 120)")
+    p.add_argument("--iterations", type=int, default=100, help="training iterations (default 100)")
     args = p.parse_args(argv)
     if args.out is None:
         raise ConfigError("--out DIR is required")
