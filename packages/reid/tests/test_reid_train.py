@@ -106,7 +106,8 @@ def test_overfits_tiny_set_and_metrics_rise(market_root, tmp_path, tiny):
 
     net, _ = load_trained(tmp_path / "run")
     after = _evaluate(net, splits, cfg, torch.device("cpu"))["plain"]
-    rows = list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
+    with open(tmp_path / "run" / "metrics.csv") as fh:
+        rows = list(csv.DictReader(fh))
     margins = [float(r["margin"]) for r in rows if r.get("margin")]
     assert set(margins) == {0.2, 0.4}  # the margin in effect is logged on every step
     assert len({float(r["stage"]) for r in rows if r.get("stage")}) == 2

@@ -25,7 +25,7 @@ def export_torchscript(net, out: str | pathlib.Path, height: int, width: int, at
         loaded = torch.jit.load(str(out))
         got = loaded(torch.randn(3, 3, height, width, generator=torch.Generator().manual_seed(1)))
         ref2 = model(torch.randn(3, 3, height, width, generator=torch.Generator().manual_seed(1)))
-    err = float(max((loaded(x) - ref).abs().max(), (got - ref2).abs().max()))
+        err = float(max((loaded(x) - ref).abs().max(), (got - ref2).abs().max()))
     if err > atol:
         raise PkgError(f"{out}: TorchScript output differs from PyTorch by {err:.2e} (> {atol})")
     return {"format": "torchscript", "path": str(out), "max_abs_diff": err}
