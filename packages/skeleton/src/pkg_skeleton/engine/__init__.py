@@ -1,0 +1,1 @@
+"""Training, evaluation, inference, detection and export (plain PyTorch, the loop visible in train.py)."""

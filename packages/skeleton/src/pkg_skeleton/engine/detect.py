@@ -1,0 +1,146 @@
+"""Milestone-1 detection on untrimmed streams (spec §5.1): sliding windows + an HCN with K+1 outputs.
+
+Class 0 is background; class c (1..K) is PKU-MMD label c. Frame numbers of the label files are
+used as 0-based indices, intervals inclusive ``[start, end]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import pathlib
+
+import numpy as np
+import torch
+
+from pkg_shared.errors import DataFormatError
+from pkg_shared.fsutil import atomic_write_text
+from pkg_shared.logging import progress
+from pkg_shared.metrics.temporal import temporal_iou, temporal_nms
+from pkg_skeleton.config import DetectConfig, RecognitionConfig
+from pkg_skeleton.data import pkummd, transforms
+from pkg_skeleton.data.dataset import pkummd_videos, prepare
+
+log = logging.getLogger(__name__)
+
+
+def windows(length: int, cfg: DetectConfig) -> np.ndarray:
+    """(N, 2) inclusive [start, end] of every window length <= the video, stride = ratio x length."""
+    out = []
+    for w in cfg.win_lengths:
+        if w > length:
+            continue
+        step = max(1, int(round(w * cfg.stride_ratio)))
+        starts = list(range(0, length - w + 1, step))
+        if starts[-1] != length - w:
+            starts.append(length - w)
+        out += [(s, s + w - 1) for s in starts]
+    if not out:  # shorter than the smallest window: the whole video
+        out = [(0, length - 1)]
+    return np.asarray(out, dtype=np.int64)
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of inclusive frame intervals."""
+    a = np.asarray(a, np.float64).reshape(-1, 2) + [0, 1]
+    b = np.asarray(b, np.float64).reshape(-1, 2) + [0, 1]
+    return temporal_iou(a, b)
+
+
+def _load_video(cfg: RecognitionConfig, vid: str) -> tuple[np.ndarray, list]:
+    root = pathlib.Path(cfg.data.root)
+    skel, lab = pkummd.video_paths(root, vid)
+    if not skel.is_file():
+        raise DataFormatError(skel, "skeleton file of a split video not found")
+    seq = transforms.centre(pkummd.read_skeleton(skel), cfg.data.centring)
+    labels = pkummd.read_labels(lab) if lab.is_file() else []
+    return seq, labels
+
+
+def window_samples(cfg: RecognitionConfig, split: str, seed: int = 0):
+    """Training windows: instances (+ jittered copies with IoU >= pos_iou) and as many backgrounds."""
+    rng = np.random.default_rng(seed)
+    d = cfg.detect
+    out = []
+    for vid in pkummd_videos(cfg.data, split):
+        seq, labels = _load_video(cfg, vid)
+        f = seq.shape[1]
+        gts = np.array([[s, min(e, f - 1)] for _, s, e, _ in labels], dtype=np.int64).reshape(-1, 2)
+        pos = []
+        for k, (c, s, e, _) in enumerate(labels):
+            e = min(e, f - 1)
+            pos.append((f"{vid}#{k}", c, seq[:, s : e + 1]))
+            length, tries, made = e - s + 1, 0, 0
+            while made < d.jitter_copies and tries < 50:
+                tries += 1
+                js = s + int(rng.integers(-length // 6, length // 6 + 1))
+                je = e + int(rng.integers(-length // 6, length // 6 + 1))
+                js, je = max(js, 0), min(je, f - 1)
+                if je > js and _iou([js, je], [s, e])[0, 0] >= d.pos_iou:
+                    pos.append((f"{vid}#{k}j{made}", c, seq[:, js : je + 1]))
+                    made += 1
+        win = windows(f, d)
+        best = _iou(win, gts).max(1) if len(gts) else np.zeros(len(win))
+        bg = np.flatnonzero(best < d.neg_iou)
+        pick = rng.choice(bg, size=min(len(bg), len(pos)), replace=False) if len(bg) else []
+        out += pos + [(f"{vid}@{win[i, 0]}", 0, seq[:, win[i, 0] : win[i, 1] + 1]) for i in sorted(pick)]
+    if not out:
+        raise DataFormatError(cfg.data.root or "?", f"no {split} windows (empty split?)")
+    return out
+
+
+@torch.no_grad()
+def detect_sequence(model, seq: np.ndarray, cfg: RecognitionConfig, device) -> list[tuple[int, int, int, float]]:
+    """Score every window, keep class scores >= thresh, per-class NMS, top ``max_dets``."""
+    d = cfg.detect
+    data_cfg = dataclasses.replace(cfg.data, test_crop=1.0)
+    win = windows(seq.shape[1], d)
+    probs = []
+    model.eval()
+    for i in range(0, len(win), d.batch_size):
+        xs = [prepare(seq[:, s : e + 1], data_cfg, cfg.model.frames, cfg.model.num_persons, False, None)
+              for s, e in win[i : i + d.batch_size]]
+        x = torch.stack([a for a, _ in xs]).to(device)
+        motion = torch.stack([m for _, m in xs]).to(device) if xs[0][1].numel() else None
+        probs.append(torch.softmax(model(x, motion).float(), 1).cpu())
+    p = torch.cat(probs).numpy()
+    dets = []
+    for c in range(1, p.shape[1]):
+        keep = np.flatnonzero(p[:, c] >= d.score_thresh)
+        if not keep.size:
+            continue
+        segs = win[keep].astype(np.float64) + [0, 1]
+        for j in temporal_nms(segs, p[keep, c], d.nms_iou):
+            k = keep[j]
+            dets.append((c, int(win[k, 0]), int(win[k, 1]), float(p[k, c])))
+    dets.sort(key=lambda t: -t[3])
+    return dets[: d.max_dets]
+
+
+def write_detections(path: str | os.PathLike[str], dets) -> None:
+    atomic_write_text(path, "".join(f"{c},{s},{e},{score:.6f}\n" for c, s, e, score in dets))
+
+
+def detect_split(model, cfg: RecognitionConfig, split: str, out_dir: str | os.PathLike[str], device) -> list[str]:
+    """Run the detector on every video of the split; one ``<video>.txt`` per video in ``out_dir``."""
+    out_dir = pathlib.Path(out_dir)
+    vids = pkummd_videos(cfg.data, split)
+    for vid in progress(vids, desc="detect", unit="video"):
+        seq, _ = _load_video(cfg, vid)
+        write_detections(out_dir / f"{vid}.txt", detect_sequence(model, seq, cfg, device))
+    return vids
+
+
+def read_folder(folder: str | os.PathLike[str], names: list[str] | None = None, num_classes: int = 51):
+    """``{video: [(label, start, end, score)]}`` from a folder of per-video text files."""
+    folder = pathlib.Path(folder)
+    if not folder.is_dir():
+        raise DataFormatError(folder, "folder not found")
+    files = sorted(folder.glob("*.txt")) if names is None else [folder / f"{n}.txt" for n in names]
+    out = {}
+    for f in files:
+        if not f.is_file():
+            raise DataFormatError(f, "file not found")
+        out[f.stem] = pkummd.read_labels(f, num_classes)
+    return out

@@ -1,0 +1,38 @@
+"""Recognition evaluation of a checkpoint on the test split of its recipe."""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+
+import torch
+
+from pkg_shared.config import from_dict
+from pkg_shared.engine import load_checkpoint
+from pkg_skeleton.config import RecognitionConfig
+from pkg_skeleton.data.dataset import SkeletonDataset, load_split
+from pkg_skeleton.metrics.recognition import summarise
+from pkg_skeleton.models import build_model
+
+
+def load_model(path: str | pathlib.Path, device) -> tuple[torch.nn.Module, RecognitionConfig]:
+    ck = load_checkpoint(path)
+    cfg = from_dict(RecognitionConfig, ck["config"])
+    model = build_model(cfg.model)
+    model.load_state_dict(ck["model"])
+    return model.to(device).eval(), cfg
+
+
+def evaluate(model, cfg: RecognitionConfig, device, root: pathlib.Path | None = None) -> dict:
+    data_cfg = cfg.data if root is None else dataclasses.replace(cfg.data, root=root)
+    samples, rep = load_split(data_cfg, "test", cfg.model.num_persons)
+    ds = SkeletonDataset(samples, data_cfg, cfg.model.frames, cfg.model.num_persons, train=False)
+    loader = torch.utils.data.DataLoader(ds, batch_size=cfg.train.batch_size)
+    from pkg_skeleton.engine.train import predict
+
+    logits, labels = predict(model, loader, device)
+    res = summarise(logits, labels, cfg.model.num_classes)
+    res["dataset"] = cfg.data.dataset
+    res["data_report"] = rep.summary()
+    res["protocol"] = f"single centre crop (ratio {data_cfg.test_crop}) per sample, no test-time augmentation"
+    return res

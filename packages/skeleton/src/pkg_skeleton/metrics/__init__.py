@@ -1,0 +1,1 @@
+"""Package-specific metrics: the official PKU-MMD detection evaluation and recognition summaries."""
