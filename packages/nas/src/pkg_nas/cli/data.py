@@ -7,6 +7,7 @@ import pathlib
 
 from pkg_nas.data import CHECKS, fake
 from pkg_shared.cli import entrypoint, make_parser
+from pkg_shared.errors import DataFormatError
 
 EXAMPLE = """examples:
   nas-data make-fake --dataset cifar100 --out /tmp/fake_cifar --per-class 5
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
                                         args.val_layout, seed=args.seed)
         print(f"wrote fake {args.dataset} to {where}")
         return 0
+    if not args.root.exists():
+        raise DataFormatError(args.root, "dataset root not found")
     report = CHECKS[args.dataset](args.root)
     if args.json:
         print(json.dumps(report, indent=2))
