@@ -58,3 +58,17 @@ def test_each_family_overfits_and_gradients_reach_everything(family, data_root):
     last_top1 = float(logs[-1].split("top-1 ")[1].split("%")[0])
     assert res["final_train_loss"] < 0.6 * first
     assert last_top1 >= 90.0
+
+
+@pytest.mark.slow
+def test_torchrun_two_process_gloo(data_root, tmp_path):
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "-m", "pkg_nas.cli.train",
+           "--config", "cifar100_full", "--set", f"data.root={data_root}", "--set", "model.widths=[4,8,8,8]",
+           "--set", "train.epochs=1", "--set", "data.batch_size=4", "--set", "data.val_per_class=1",
+           "--assignment", "1-1-1-1", "--out", str(tmp_path / "run"), "--device", "cpu"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "run" / "last.pt").is_file() and (tmp_path / "run" / "result.json").is_file()
