@@ -1,0 +1,414 @@
+"""Apply LDRF / baselines / FGA to whole models (VGG, torchvision ResNet-50, any conv net for FGA)
+and rebuild compressed models from their checkpoint spec (real smaller models, no masks)."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import torch
+from torch import nn
+
+from pkg_efficient.compress.chain import (
+    ChainOptions,
+    Layer,
+    keep_counts,
+    prune_chain,
+    relu_lower_bounds,
+    relu_ratio,
+)
+from pkg_efficient.compress.fga import (
+    allocate,
+    chandecomp,
+    degeneracy,
+    equivalent_weight,
+    fga_decompose,
+    spatial_decompose,
+)
+from pkg_efficient.models.vgg import VGG
+from pkg_efficient.ops.fold import fold_bn
+
+PRUNE_METHODS = ("ldrf", "chanprune", "thinet", "l1", "random")
+DECOMP_METHODS = ("fga", "chandecomp", "spatial")
+
+
+# ----------------------------------------------------------------------------------------- VGG
+def _vgg_chain(model: VGG) -> tuple[list[Layer], Layer]:
+    """Folded conv layers of ``features`` with their pools, and fc6 as a whole-map conv."""
+    mods = list(model.features)
+    layers: list[Layer] = []
+    i = 0
+    while i < len(mods):
+        m = mods[i]
+        if isinstance(m, nn.Conv2d):
+            conv = m
+            if i + 1 < len(mods) and isinstance(mods[i + 1], nn.BatchNorm2d):
+                conv = fold_bn(m, mods[i + 1])
+                i += 1
+            b = conv.bias.detach() if conv.bias is not None else torch.zeros(conv.out_channels)
+            layers.append(Layer(conv.weight.detach().clone(), b.clone(), conv.stride, conv.padding, conv.dilation,
+                                None, f"features.{len(layers)}"))
+        elif isinstance(m, nn.MaxPool2d):
+            layers[-1].pool = m if layers[-1].pool is None else nn.Sequential(layers[-1].pool, m)
+        i += 1
+    p = model.avgpool.output_size if isinstance(model.avgpool.output_size, int) else model.avgpool.output_size[0]
+    last_pool = layers[-1].pool
+    layers[-1].pool = nn.Sequential(last_pool, model.avgpool) if last_pool is not None else model.avgpool
+    fc = model.classifier[0]
+    c = layers[-1].weight.shape[0]
+    final = Layer(fc.weight.detach().reshape(fc.out_features, c, p, p).clone(), fc.bias.detach().clone(),
+                  (1, 1), (0, 0), (1, 1), None, "classifier.0")
+    return layers, final
+
+
+def _vgg_hw(model: VGG, input_size: int) -> list[int]:
+    hw = []
+    s = input_size
+    for m in model.features:
+        if isinstance(m, nn.Conv2d):
+            hw.append(s * s)
+        elif isinstance(m, nn.MaxPool2d):
+            s //= 2
+    return hw
+
+
+def _vgg_conv_macs(widths: list[int], hw: list[int]) -> int:
+    c, tot = 3, 0
+    for w, a in zip(widths, hw):
+        tot += c * w * 9 * a
+        c = w
+    return tot
+
+
+def _solve_ratio(cost, widths: list[int], lower: list[int], target: float, base: int) -> tuple[list[int], bool]:
+    """Largest uniform keep ratio (within the lower bounds) whose cost meets base/target."""
+    lo, hi = 0.0, 1.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if base / cost(keep_counts(widths, mid, lower)) >= target:
+            lo = mid
+        else:
+            hi = mid
+    keep = keep_counts(widths, lo, lower)
+    return keep, base / cost(keep) >= target * 0.999
+
+
+def _activations_stats(layers: list[Layer], final: Layer, x: torch.Tensor, opts: ChainOptions) -> tuple[list[int], list[float]]:
+    from pkg_efficient.compress.chain import _rank
+
+    ranks, ratios = [], []
+    y = x.double()
+    chain = layers + [final]
+    for li, layer in enumerate(layers):
+        o = layer.conv(y, layer.weight.double(), layer.bias.double())
+        ratios.append(relu_ratio(o))
+        m = chain[li + 1].weight.double().permute(1, 0, 2, 3).reshape(o.shape[1], -1)
+        ranks.append(_rank(torch.linalg.svdvals(m), opts))
+        y = layer.act(o)
+    return ranks, ratios
+
+
+@torch.no_grad()
+def compress_vgg(model: VGG, calib: torch.Tensor, opts: ChainOptions, target_speedup: float | None = None,
+                 widths: list[int] | None = None, relu_bound: bool = True) -> tuple[VGG, dict]:
+    dtype = next(model.parameters()).dtype
+    model = copy.deepcopy(model).eval().double()
+    layers, final = _vgg_chain(model)
+    orig_w = [int(lay.weight.shape[0]) for lay in layers]
+    hw = _vgg_hw(model, calib.shape[-1])
+    base = _vgg_conv_macs(orig_w, hw)
+    note = ""
+    if widths is None:
+        if target_speedup is None:
+            raise ValueError("give a target speed-up or explicit widths")
+        lower = [1] * len(orig_w)
+        if opts.method == "ldrf" and relu_bound:
+            ranks, ratios = _activations_stats(layers, final, calib, opts)
+            lower = relu_lower_bounds(ranks, ratios, orig_w)
+        widths, ok = _solve_ratio(lambda k: _vgg_conv_macs(k, hw), orig_w, lower, target_speedup, base)
+        if not ok:
+            widths, _ = _solve_ratio(lambda k: _vgg_conv_macs(k, hw), orig_w, [1] * len(orig_w), target_speedup, base)
+            note = "ReLU lower bounds could not reach the target; bounds dropped"
+    if len(widths) != len(layers):
+        raise ValueError(f"expected {len(layers)} widths, got {len(widths)}")
+    new_layers, new_final, reports, _ = prune_chain(layers, final, calib.double(), calib.double(), list(widths), opts)
+    cfg, li = [], 0
+    for v in model.cfg:
+        if v == "M":
+            cfg.append("M")
+        else:
+            cfg.append(int(widths[li]))
+            li += 1
+    p = model.avgpool.output_size if isinstance(model.avgpool.output_size, int) else model.avgpool.output_size[0]
+    hidden = [m.out_features for m in model.classifier if isinstance(m, nn.Linear)][:-1]
+    num_classes = [m for m in model.classifier if isinstance(m, nn.Linear)][-1].out_features
+    dropout = next((m.p for m in model.classifier if isinstance(m, nn.Dropout)), 0.0)
+    arch = {"cfg": cfg, "pool_size": p, "hidden": hidden, "num_classes": num_classes, "dropout": dropout}
+    new = VGG(cfg, batch_norm=False, num_classes=num_classes, pool_size=p, hidden=hidden, dropout=dropout).double()
+    convs = [m for m in new.features if isinstance(m, nn.Conv2d)]
+    for conv, layer in zip(convs, new_layers):
+        conv.weight.copy_(layer.weight)
+        conv.bias.copy_(layer.bias)
+    fc = new.classifier[0]
+    fc.weight.copy_(new_final.weight.reshape(fc.out_features, -1))
+    fc.bias.copy_(new_final.bias)
+    old_lin = [m for m in model.classifier if isinstance(m, nn.Linear)]
+    new_lin = [m for m in new.classifier if isinstance(m, nn.Linear)]
+    for a, b in zip(old_lin[1:], new_lin[1:]):
+        b.load_state_dict(a.state_dict())
+    new = new.to(dtype).eval()
+    info = {"widths": list(map(int, widths)), "original_widths": orig_w, "layers": [dataclasses.asdict(r) for r in reports],
+            "conv_speedup_theoretical": base / _vgg_conv_macs(list(widths), hw), "note": note,
+            "spec": {"kind": "vgg", "arch": arch}}
+    return new, info
+
+
+# ------------------------------------------------------------------------------------ ResNet-50
+def _bottlenecks(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    return [(n, m) for n, m in model.named_modules() if type(m).__name__ == "Bottleneck"]
+
+
+def _block_chain(blk: nn.Module) -> tuple[list[Layer], Layer]:
+    def lay(conv, bn, name):
+        f = fold_bn(conv, bn) if isinstance(bn, nn.BatchNorm2d) else conv
+        b = f.bias.detach() if f.bias is not None else torch.zeros(f.out_channels, dtype=f.weight.dtype)
+        return Layer(f.weight.detach().clone(), b.clone(), f.stride, f.padding, f.dilation, None, name)
+
+    return [lay(blk.conv1, blk.bn1, "conv1"), lay(blk.conv2, blk.bn2, "conv2")], lay(blk.conv3, blk.bn3, "conv3")
+
+
+def _set_block(blk: nn.Module, layers: list[Layer], final: Layer) -> None:
+    for attr, bn_attr, lay in (("conv1", "bn1", layers[0]), ("conv2", "bn2", layers[1]), ("conv3", "bn3", final)):
+        old = getattr(blk, attr)
+        n, c = lay.weight.shape[:2]
+        conv = nn.Conv2d(c, n, lay.weight.shape[-2:], lay.stride, lay.padding, lay.dilation, bias=True)
+        with torch.no_grad():
+            conv.weight.copy_(lay.weight)
+            conv.bias.copy_(lay.bias)
+        setattr(blk, attr, conv.to(old.weight.dtype))
+        setattr(blk, bn_attr, nn.Identity())
+
+
+def resnet_block_shapes(model: nn.Module, input_size: int) -> dict[str, dict]:
+    """Per bottleneck: input channels, output channels, internal widths and output map areas."""
+    out: dict[str, dict] = {}
+    hooks = []
+    for name, blk in _bottlenecks(model):
+        def hook(mod, inp, o, name=name, blk=blk):
+            out[name] = {"c_in": inp[0].shape[1], "hw1": inp[0].shape[2] * inp[0].shape[3],
+                         "hw2": o.shape[2] * o.shape[3], "c_out": o.shape[1],
+                         "w": [blk.conv1.out_channels, blk.conv2.out_channels]}
+        hooks.append(blk.register_forward_hook(hook))
+    p = next(model.parameters())
+    with torch.no_grad():
+        model.eval()(torch.zeros(1, 3, input_size, input_size, dtype=p.dtype))
+    for h in hooks:
+        h.remove()
+    return out
+
+
+def _resnet_internal_macs(shapes: dict, widths: dict[str, list[int]]) -> int:
+    tot = 0
+    for name, s in shapes.items():
+        w1, w2 = widths[name]
+        tot += s["c_in"] * w1 * s["hw1"] + w1 * w2 * 9 * s["hw2"] + w2 * s["c_out"] * s["hw2"]
+    return tot
+
+
+@torch.no_grad()
+def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, target_speedup: float | None = None,
+                    widths: dict[str, list[int]] | None = None) -> tuple[nn.Module, dict]:
+    """Prune the internal channels of every bottleneck (block outputs untouched)."""
+    from pkg_efficient.flops import count
+
+    dtype = next(model.parameters()).dtype
+    model = copy.deepcopy(model).eval().double()
+    shapes = resnet_block_shapes(model, calib.shape[-1])
+    orig = {n: s["w"] for n, s in shapes.items()}
+    total = count(model, calib.shape[-1])["conv_macs"]
+    fixed = total - _resnet_internal_macs(shapes, orig)
+    names = list(orig)
+    if widths is None:
+        if target_speedup is None:
+            raise ValueError("give a target speed-up or explicit widths")
+        flat = [w for n in names for w in orig[n]]
+
+        def cost(k):
+            return fixed + _resnet_internal_macs(shapes, {n: k[2 * i:2 * i + 2] for i, n in enumerate(names)})
+
+        keep, ok = _solve_ratio(cost, flat, [1] * len(flat), target_speedup, total)
+        if not ok:
+            raise ValueError(f"a {target_speedup}x conv speed-up is not reachable by pruning bottleneck internals only")
+        widths = {n: keep[2 * i:2 * i + 2] for i, n in enumerate(names)}
+    # walk the network: the stem and every block in order, compressing blocks one by one
+    x_o = x_p = calib.double()
+    stem = nn.Sequential(model.conv1, model.bn1, model.relu, model.maxpool)
+    x_o = x_p = stem(x_o)
+    reports = []
+    mods = dict(model.named_modules())
+    for name in names:
+        blk = mods[name]
+        layers, final = _block_chain(blk)
+        identity_o = blk.downsample(x_o) if blk.downsample is not None else x_o
+        identity_p = blk.downsample(x_p) if blk.downsample is not None else x_p
+        new_layers, new_final, rep, _ = prune_chain(layers, final, x_o, x_p, list(widths[name]), opts)
+        o_orig = blk(x_o)
+        _set_block(blk, new_layers, new_final)
+        blk.double()
+        x_p = blk(x_p)
+        for r in rep:
+            r.name = f"{name}.{r.name}"
+            reports.append(dataclasses.asdict(r))
+        x_o = o_orig
+        del identity_o, identity_p
+    model = model.to(dtype).eval()
+    new_total = count(model, calib.shape[-1])["conv_macs"]
+    info = {"widths": {n: list(map(int, w)) for n, w in widths.items()}, "layers": reports,
+            "conv_speedup_theoretical": total / new_total, "note": "",
+            "spec": {"kind": "resnet", "widths": {n: list(map(int, w)) for n, w in widths.items()}}}
+    return model, info
+
+
+# ------------------------------------------------------------------------------------------ FGA
+def decomposable_convs(model: nn.Module, include_1x1: bool = False) -> list[str]:
+    """All dense k>1 convs except the stem (the first conv, c = 3)."""
+    out = []
+    for name, m in model.named_modules():
+        dense = isinstance(m, nn.Conv2d) and m.groups == 1 and m.in_channels > 3
+        if dense and (include_1x1 or m.kernel_size != (1, 1)):
+            out.append(name)
+    return out
+
+
+def _set_module(model: nn.Module, name: str, new: nn.Module) -> None:
+    parent_name, _, attr = name.rpartition(".")
+    parent = model.get_submodule(parent_name) if parent_name else model
+    setattr(parent, attr, new)
+
+
+def _conv_hw(model: nn.Module, names: list[str], input_size: int) -> dict[str, int]:
+    hw: dict[str, int] = {}
+    hooks = [model.get_submodule(n).register_forward_hook(
+        lambda m, i, o, n=n: hw.__setitem__(n, o.shape[2] * o.shape[3])) for n in names]
+    p = next(model.parameters())
+    with torch.no_grad():
+        model.eval()(torch.zeros(1, 3, input_size, input_size, dtype=p.dtype))
+    for h in hooks:
+        h.remove()
+    return hw
+
+
+@torch.no_grad()
+def decompose_model(model: nn.Module, method: str = "fga", input_size: int = 224, policy: str = "uniform",
+                    group_size: int = 16, target_reduction: float = 0.8, include_1x1: bool = False,
+                    layers: dict[str, list[int]] | None = None, calib: torch.Tensor | None = None,
+                    refit: bool = False) -> tuple[nn.Module, dict]:
+    """Replace convs by F -> P pairs (FGA), k x k -> 1x1 (chandecomp) or k x 1 -> 1 x k (spatial).
+
+    Baselines get the same per-layer M-Adds as the FGA choice (equal-cost comparison)."""
+    model = copy.deepcopy(model).eval()
+    names = decomposable_convs(model, include_1x1)
+    hw = _conv_hw(model, names, input_size)
+    if layers is None:
+        choice = allocate({n: (model.get_submodule(n), hw[n]) for n in names}, policy, group_size, target_reduction)
+        layers = {}
+        for c in choice:
+            conv = model.get_submodule(c.name)
+            n, cin, kh, kw = conv.weight.shape
+            macs = c.groups * c.rank * (cin // c.groups) * kh * kw + n * c.groups * c.rank  # per pixel
+            if method == "fga":
+                layers[c.name] = [c.groups, c.rank]
+            elif method == "chandecomp":
+                layers[c.name] = [max(1, min(n, cin * kh * kw, macs // (cin * kh * kw + n)))]
+            elif method == "spatial":
+                layers[c.name] = [max(1, min(cin * kh, n * kw, macs // (cin * kh + n * kw)))]
+            else:
+                raise ValueError(f"unknown decomposition {method!r}")
+    report = []
+    ref_out = {}
+    if refit and calib is not None:
+        hooks = [model.get_submodule(n).register_forward_hook(lambda m, i, o, n=n: ref_out.__setitem__(n, o))
+                 for n in layers]
+        model(calib)
+        for h in hooks:
+            h.remove()
+    for name, args in layers.items():
+        conv = model.get_submodule(name)
+        if method == "fga":
+            new = fga_decompose(conv, int(args[0]), int(args[1]))
+        elif method == "chandecomp":
+            new = chandecomp(conv, int(args[0]))
+        else:
+            new = spatial_decompose(conv, int(args[0]))
+        w = conv.weight.double()
+        w_eq = equivalent_weight(new) if method != "spatial" else None
+        err = float(((w_eq - w) ** 2).sum() / (w ** 2).sum()) if w_eq is not None else float("nan")
+        if method == "spatial":
+            x = torch.randn(2, conv.in_channels, 16, 16, dtype=conv.weight.dtype)
+            err = float(((new(x) - conv(x)) ** 2).sum() / (conv(x) ** 2).sum())
+        deg = degeneracy(w_eq) if w_eq is not None else {"degenerate_fraction": float("nan"), "equivalent_rank": None}
+        report.append({"name": name, "args": list(map(int, args)), "rel_weight_error": err,
+                       "degenerate_fraction": deg["degenerate_fraction"], "equivalent_rank": deg["equivalent_rank"],
+                       "full_rank": min(conv.out_channels, conv.in_channels * conv.kernel_size[0] * conv.kernel_size[1])})
+        _set_module(model, name, new)
+        if refit and calib is not None:
+            _refit_p(model, name, new, calib, ref_out[name])
+    return model, {"layers": report, "spec": {"kind": method, "layers": {k: list(map(int, v)) for k, v in layers.items()}}}
+
+
+def _refit_p(model: nn.Module, name: str, seq: nn.Sequential, calib: torch.Tensor, target: torch.Tensor) -> None:
+    """LS refit of the last 1x1 (and bias) so the layer's output on the compressed net's inputs
+    matches the original output (asymmetric reconstruction)."""
+    from pkg_efficient.compress.solvers import ridge_lstsq
+
+    feats = {}
+    h = seq[0].register_forward_hook(lambda m, i, o: feats.__setitem__("f", o))
+    model(calib)
+    h.remove()
+    f = feats["f"]
+    a = f.permute(0, 2, 3, 1).reshape(-1, f.shape[1])
+    a = torch.cat([a, torch.ones(len(a), 1, dtype=a.dtype)], 1)
+    b = target.permute(0, 2, 3, 1).reshape(-1, target.shape[1])
+    sol = ridge_lstsq(a, b)
+    p = seq[1]
+    p.weight.copy_(sol[:-1].T.reshape(p.weight.shape).to(p.weight.dtype))
+    if p.bias is None:
+        p.bias = nn.Parameter(torch.zeros(p.out_channels, dtype=p.weight.dtype))
+    p.bias.copy_(sol[-1].to(p.weight.dtype))
+
+
+# -------------------------------------------------------------------------------------- rebuild
+def rebuild(spec: dict) -> nn.Module:
+    """Empty model of the structure a compression spec describes (weights loaded by the caller)."""
+    from pkg_efficient.config import ModelConfig
+    from pkg_efficient.engine.modelio import build_from_config
+    from pkg_shared.config import from_dict
+
+    comp = spec["compression"]
+    kind = comp["kind"]
+    if kind == "vgg":
+        a = comp["arch"]
+        return VGG(a["cfg"], batch_norm=False, num_classes=a["num_classes"], pool_size=a["pool_size"],
+                   hidden=a["hidden"], dropout=a["dropout"])
+    base = build_from_config(from_dict(ModelConfig, {**spec["base"], "init": None}))
+    if kind == "resnet":
+        mods = dict(base.named_modules())
+        for name, (w1, w2) in comp["widths"].items():
+            blk = mods[name]
+            c_in, c_out = blk.conv1.in_channels, blk.conv3.out_channels
+            k2 = blk.conv2
+            layers = [Layer(torch.zeros(w1, c_in, 1, 1), torch.zeros(w1), (1, 1), (0, 0)),
+                      Layer(torch.zeros(w2, w1, 3, 3), torch.zeros(w2), k2.stride, k2.padding, k2.dilation)]
+            _set_block(blk, layers, Layer(torch.zeros(c_out, w2, 1, 1), torch.zeros(c_out), (1, 1), (0, 0)))
+        return base
+    for name, args in comp["layers"].items():
+        conv = base.get_submodule(name)
+        if kind == "fga":
+            new = fga_decompose(conv, int(args[0]), int(args[1]))
+        elif kind == "chandecomp":
+            new = chandecomp(conv, int(args[0]))
+        else:
+            new = spatial_decompose(conv, int(args[0]))
+        new[1].bias = nn.Parameter(torch.zeros(new[1].out_channels)) if comp.get("refit") else new[1].bias
+        _set_module(base, name, new)
+    return base

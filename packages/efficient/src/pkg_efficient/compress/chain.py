@@ -1,0 +1,235 @@
+"""Layer-wise neuron pruning of a chain of convolutions: LDRF (paper B) and the baselines
+(He et al. channel pruning, ThiNet, L1, random), sharing sampling, solvers and recomposition.
+
+A chain is ``layers[0..L-1]`` (conv -> ReLU -> optional pool; their output neurons are pruned)
+followed by a ``final`` linear layer whose outputs are kept (VGG: fc6 seen as a conv whose kernel
+covers the whole map; ResNet bottleneck: conv3). BN is folded into the convs beforehand.
+
+LDRF per layer l (float64):
+1. decompose the next layer on its input side, M = W_{l+1} as n_l x (n_{l+1} k^2) = U S V^T;
+   Q_l = U[:, :d_l], R_{l+1} = S_d V_d^T: W_{l+1} * y_l ~= R_{l+1} * (Q_l^T y_l); Q_l^T is applied
+   after the pooling between the layers;
+2. keep the top-k neurons by s_i = ||Q_l[i, :]|| * sqrt(E[y_i^2]);
+3. (a) refit the kept rows of R_l by least squares so the kept pre-activations match the
+   original ones given the pruned network's embedding inputs; (b) solve Q'_l by least squares so
+   Q'_l^T y'_l matches the *original* embedding Q_l^T y_l;
+4. recompose W'_l = R'_l o Q'_{l-1}^T into one plain conv (original depth, no extra 1x1s).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from pkg_efficient.compress.solvers import greedy_select, lasso_select, ridge_lstsq
+
+
+@dataclasses.dataclass
+class Layer:
+    weight: torch.Tensor  # (n, c, kh, kw)
+    bias: torch.Tensor  # (n,)
+    stride: tuple[int, int] = (1, 1)
+    padding: tuple[int, int] = (1, 1)
+    dilation: tuple[int, int] = (1, 1)
+    pool: nn.Module | None = None  # applied after ReLU (prunable layers only)
+    name: str = ""
+
+    def conv(self, x: torch.Tensor, w: torch.Tensor | None = None, b: torch.Tensor | None = None) -> torch.Tensor:
+        return F.conv2d(x, self.weight if w is None else w, self.bias if b is None else b,
+                        self.stride, self.padding, self.dilation)
+
+    def act(self, o: torch.Tensor) -> torch.Tensor:
+        y = torch.relu(o)
+        return self.pool(y) if self.pool is not None else y
+
+
+@dataclasses.dataclass
+class ChainOptions:
+    method: str = "ldrf"  # ldrf | chanprune | thinet | l1 | random
+    rank_rule: str = "energy"  # energy | full
+    energy: float = 0.995  # fraction of sum sigma^2 kept by d_l (our fallback rule)
+    selection: str = "energy"  # LDRF neuron score: energy | l1 | random
+    refit_r: bool = True  # step (a)
+    refit_final: str = "auto"  # auto | yes | no: LS refit of the final layer's decomposed weights
+    positions: int = 10  # sampled output positions per image
+    max_rows: int = 4000  # (position, channel) rows for LASSO/ThiNet selection
+    ridge: float = 1e-6
+    seed: int = 0
+
+
+@dataclasses.dataclass
+class LayerReport:
+    name: str
+    width: int
+    kept: int
+    rank: int | None
+    relu_ratio: float
+    rel_error: float  # relative error of the next layer's (or embedding) reconstruction
+
+
+def _patches(x: torch.Tensor, layer: Layer, kh: int, kw: int, idx: torch.Tensor | None) -> tuple[torch.Tensor, int]:
+    """Unfolded input patches at sampled output positions: (P, C*kh*kw) and the output map length."""
+    cols = F.unfold(x, (kh, kw), layer.dilation, layer.padding, layer.stride)  # (N, C*k*k, L)
+    n, d, length = cols.shape
+    cols = cols.permute(0, 2, 1).reshape(n * length, d)
+    return (cols if idx is None else cols[idx]), length
+
+
+def _sample(n_img: int, length: int, per_img: int, gen: torch.Generator) -> torch.Tensor:
+    if per_img >= length:
+        return torch.arange(n_img * length)
+    pos = torch.stack([torch.randperm(length, generator=gen)[:per_img] for _ in range(n_img)])
+    return (pos + torch.arange(n_img)[:, None] * length).reshape(-1)
+
+
+def _targets(o: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    n, c = o.shape[:2]
+    return o.reshape(n, c, -1).permute(0, 2, 1).reshape(-1, c)[idx]
+
+
+def _pixels(y: torch.Tensor, idx: torch.Tensor | None = None) -> torch.Tensor:
+    flat = y.permute(0, 2, 3, 1).reshape(-1, y.shape[1])
+    return flat if idx is None else flat[idx]
+
+
+def _fit_conv(x: torch.Tensor, target: torch.Tensor, layer: Layer, kh: int, kw: int, opts: ChainOptions,
+              gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """LS weights (n, C, kh, kw) and bias so that conv(x) matches ``target`` (N, n, H, W) at samples."""
+    length = target.shape[2] * target.shape[3]
+    idx = _sample(x.shape[0], length, opts.positions, gen)
+    a, _ = _patches(x, layer, kh, kw, idx)
+    a = torch.cat([a, torch.ones(len(a), 1, dtype=a.dtype)], dim=1)
+    sol = ridge_lstsq(a, _targets(target, idx), opts.ridge)
+    n = target.shape[1]
+    return sol[:-1].T.reshape(n, x.shape[1], kh, kw).contiguous(), sol[-1].contiguous()
+
+
+def _rank(s: torch.Tensor, opts: ChainOptions) -> int:
+    if opts.rank_rule == "full":
+        return int((s > s[0] * 1e-12).sum())
+    e = torch.cumsum(s ** 2, 0) / (s ** 2).sum()
+    return int((e < opts.energy).sum()) + 1
+
+
+def relu_ratio(y_pre: torch.Tensor) -> float:
+    """Mean fraction of positive neurons per spatial position (a_l of the spec)."""
+    return float((y_pre > 0).double().mean())
+
+
+@torch.no_grad()
+def prune_chain(layers: list[Layer], final: Layer, x_orig: torch.Tensor, x_pruned: torch.Tensor,
+                keep: list[int], opts: ChainOptions) -> tuple[list[Layer], Layer, list[LayerReport], torch.Tensor]:
+    """Prune ``layers`` to ``keep[l]`` output neurons. Returns the new plain layers, the new final
+    layer, per-layer reports and the new final pre-activation on ``x_pruned``."""
+    gen = torch.Generator().manual_seed(opts.seed)
+    reports: list[LayerReport] = []
+    new_layers: list[Layer] = []
+    orig_in = x_orig.double()
+    cur_in = x_pruned.double()
+    cur_w, cur_b = layers[0].weight.double(), layers[0].bias.double()  # current layer in the working net
+    q_prev: torch.Tensor | None = None  # Q'_{l-1}: (n'_{l-1}, d_{l-1}) (LDRF)
+    chain = layers + [final]
+    for li, layer in enumerate(layers):
+        nxt = chain[li + 1]
+        o = layer.conv(orig_in, layer.weight.double(), layer.bias.double())
+        y = layer.act(o)
+        n_l = o.shape[1]
+        k = keep[li]
+        kh, kw = layer.weight.shape[-2:]
+        nkh, nkw = nxt.weight.shape[-2:]
+        o_next = nxt.conv(y, nxt.weight.double(), nxt.bias.double())
+        ratio = relu_ratio(o)
+        if opts.method == "ldrf":
+            m = nxt.weight.double().permute(1, 0, 2, 3).reshape(n_l, -1)
+            u, s, vh = torch.linalg.svd(m, full_matrices=False)
+            d = _rank(s, opts)
+            q = u[:, :d]
+            r_next = (s[:d, None] * vh[:d]).reshape(d, nxt.weight.shape[0], nkh, nkw).permute(1, 0, 2, 3).contiguous()
+            z = torch.einsum("nchw,cd->ndhw", y, q)
+            energy = y.pow(2).mean(dim=(0, 2, 3))
+            if opts.selection == "energy":
+                score = q.norm(dim=1) * energy.sqrt()
+            elif opts.selection == "l1":
+                score = layer.weight.double().abs().sum(dim=(1, 2, 3))
+            else:
+                score = torch.rand(n_l, generator=gen, dtype=torch.float64)
+            sel = torch.sort(torch.topk(score, k).indices).values
+            if opts.refit_r:
+                w_s, b_s = _fit_conv(cur_in, o[:, sel], layer, kh, kw, opts, gen)
+            else:
+                w_s, b_s = cur_w[sel], cur_b[sel]
+            y_p = layer.act(layer.conv(cur_in, w_s, b_s))
+            idx = _sample(y_p.shape[0], y_p.shape[2] * y_p.shape[3], max(opts.positions, 1), gen)
+            q_new = ridge_lstsq(_pixels(y_p, idx), _pixels(z, idx), opts.ridge)  # (k, d)
+            z_p = torch.einsum("nchw,cd->ndhw", y_p, q_new)
+            err = float((z_p - z).norm() / z.norm().clamp_min(1e-30))
+            w_plain = w_s if q_prev is None else torch.einsum("odhw,id->oihw", w_s, q_prev)
+            new_layers.append(dataclasses.replace(layer, weight=w_plain, bias=b_s))
+            reports.append(LayerReport(layer.name, n_l, k, d, ratio, err))
+            cur_in, cur_w, cur_b, q_prev = z_p, r_next, nxt.bias.double(), q_new
+        else:
+            y_full = layer.act(layer.conv(cur_in, cur_w, cur_b))  # pruned net, all n_l neurons
+            sel = _select(opts.method, y_full, o_next, nxt, cur_w, k, opts, gen)
+            w_s, b_s = cur_w[sel], cur_b[sel]
+            new_layers.append(dataclasses.replace(layer, weight=w_s, bias=b_s))
+            y_p = y_full[:, sel]
+            w_next, b_next = _fit_conv(y_p, o_next, nxt, nkh, nkw, opts, gen)
+            err = float((nxt.conv(y_p, w_next, b_next) - o_next).norm() / o_next.norm().clamp_min(1e-30))
+            reports.append(LayerReport(layer.name, n_l, k, None, ratio, err))
+            cur_in, cur_w, cur_b = y_p, w_next, b_next
+        orig_in = y
+    # final layer
+    o_final = final.conv(orig_in, final.weight.double(), final.bias.double())
+    if opts.method == "ldrf":
+        fkh, fkw = final.weight.shape[-2:]
+        feats = cur_in.shape[1] * fkh * fkw + 1
+        samples = cur_in.shape[0] * o_final.shape[2] * o_final.shape[3]
+        do_refit = opts.refit_final == "yes" or (opts.refit_final == "auto" and samples >= 2 * feats)
+        if do_refit:
+            cur_w, cur_b = _fit_conv(cur_in, o_final, final, fkh, fkw, opts, gen)
+        w_final = torch.einsum("odhw,id->oihw", cur_w, q_prev)
+    else:
+        w_final = cur_w
+    new_final = dataclasses.replace(final, weight=w_final, bias=cur_b)
+    return new_layers, new_final, reports, o_final
+
+
+def _select(method: str, y_full: torch.Tensor, o_next: torch.Tensor, nxt: Layer, w_cur: torch.Tensor, k: int,
+            opts: ChainOptions, gen: torch.Generator) -> torch.Tensor:
+    n_l = y_full.shape[1]
+    if method == "l1":
+        return torch.sort(torch.topk(w_cur.abs().sum(dim=(1, 2, 3)), k).indices).values
+    if method == "random":
+        return torch.sort(torch.randperm(n_l, generator=gen)[:k]).values
+    # per-channel contributions to sampled (position, output channel) entries of the next layer
+    kh, kw = nxt.weight.shape[-2:]
+    length = o_next.shape[2] * o_next.shape[3]
+    idx = _sample(y_full.shape[0], length, opts.positions, gen)
+    pat, _ = _patches(y_full, nxt, kh, kw, idx)  # (P, n_l*kh*kw)
+    p = pat.reshape(len(idx), n_l, kh * kw)
+    w = nxt.weight.double().reshape(nxt.weight.shape[0], n_l, kh * kw)
+    n_out = w.shape[0]
+    rows = min(opts.max_rows, len(idx) * n_out)
+    pick = torch.randperm(len(idx) * n_out, generator=gen)[:rows]
+    pi, oi = pick // n_out, pick % n_out
+    z = torch.einsum("rck,rck->rc", p[pi], w[oi])  # (rows, n_l)
+    target = _targets(o_next, idx)[pi, oi] - nxt.bias.double()[oi]
+    if method == "chanprune":
+        return lasso_select(z, target, k)
+    if method == "thinet":
+        return greedy_select(z, k)
+    raise ValueError(f"unknown pruning method {method!r}")
+
+
+def keep_counts(widths: list[int], ratio: float, lower: list[int] | None = None) -> list[int]:
+    lower = lower or [1] * len(widths)
+    return [max(1, min(w, max(lo, int(round(ratio * w))))) for w, lo in zip(widths, lower)]
+
+
+def relu_lower_bounds(ranks: list[int], ratios: list[float], widths: list[int]) -> list[int]:
+    """n'_l >= min(n_l, ceil(d_l / a_l)): a d_l-dim embedding needs ~d_l active survivors."""
+    return [min(w, math.ceil(d / max(a, 1e-6))) for d, a, w in zip(ranks, ratios, widths)]

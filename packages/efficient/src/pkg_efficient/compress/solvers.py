@@ -1,0 +1,76 @@
+"""Least squares, LASSO channel selection (He et al. 2017) and greedy selection (ThiNet)."""
+
+from __future__ import annotations
+
+import torch
+
+
+def ridge_lstsq(a: torch.Tensor, b: torch.Tensor, ridge: float = 1e-6) -> torch.Tensor:
+    """argmin_X ||A X - B||^2 + r ||X||^2 with r = ridge * trace(A^T A) / cols (float64 normal equations)."""
+    a64, b64 = a.double(), b.double()
+    g = a64.T @ a64
+    r = ridge * torch.trace(g) / max(g.shape[0], 1)
+    g = g + r * torch.eye(g.shape[0], dtype=g.dtype, device=g.device)
+    return torch.linalg.solve(g, a64.T @ b64).to(a.dtype)
+
+
+def lasso_cd(gram: torch.Tensor, corr: torch.Tensor, lam: float, iters: int = 300, beta: torch.Tensor | None = None) -> torch.Tensor:
+    """FISTA for min 1/2 b^T G b - c^T b + lam ||b||_1 (G = Z^T Z, c = Z^T y); vectorised."""
+    g, c = gram.double(), corr.double()
+    step = 1.0 / float(torch.linalg.eigvalsh(g)[-1].clamp_min(1e-12))
+    beta = torch.zeros_like(c) if beta is None else beta.double().clone()
+    yk, t = beta.clone(), 1.0
+    for _ in range(iters):
+        v = yk - step * (g @ yk - c)
+        new = torch.sign(v) * torch.clamp(v.abs() - step * lam, min=0)
+        t_new = (1 + (1 + 4 * t * t) ** 0.5) / 2
+        yk = new + (t - 1) / t_new * (new - beta)
+        if (new - beta).abs().max() < 1e-12:
+            beta = new
+            break
+        beta, t = new, t_new
+    return beta
+
+
+def lasso_select(z: torch.Tensor, y: torch.Tensor, k: int, iters: int = 100) -> torch.Tensor:
+    """He et al.'s channel selection: ``z`` (samples, channels) holds each channel's contribution
+    to the (flattened) outputs ``y``; raise lambda (bisection) until at most k betas are non-zero,
+    then keep the k largest |beta|. Returns sorted indices of the k kept channels."""
+    gram, corr = z.T.double() @ z.double(), z.T.double() @ y.double()
+    n = z.shape[1]
+    if k >= n:
+        return torch.arange(n)
+    lo, hi = 0.0, float(corr.abs().max()) + 1e-12
+    best = None
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        beta = lasso_cd(gram, corr, mid, iters)
+        nnz = int((beta != 0).sum())
+        if nnz <= k:
+            hi, best = mid, beta
+            if nnz == k:
+                break
+        else:
+            lo = mid
+    if best is None:
+        best = lasso_cd(gram, corr, hi, iters)
+    score = best.abs() + 1e-12 * torch.linalg.norm(z.double(), dim=0)  # ties -> stronger channel
+    return torch.sort(torch.topk(score, k).indices).values
+
+
+def greedy_select(z: torch.Tensor, k: int) -> torch.Tensor:
+    """ThiNet: grow the *removed* set T greedily, each time adding the channel that keeps
+    sum_samples (sum_{i in T} z_i)^2 smallest; returns sorted indices of the k kept channels."""
+    n = z.shape[1]
+    z = z.double()
+    removed: list[int] = []
+    acc = torch.zeros(z.shape[0], dtype=z.dtype, device=z.device)
+    remaining = set(range(n))
+    while len(remaining) > k:
+        cand = torch.tensor(sorted(remaining))
+        vals = ((acc[:, None] + z[:, cand]) ** 2).sum(dim=0)
+        j = int(cand[int(torch.argmin(vals))])
+        removed.append(j)
+        remaining.discard(j)
+        acc = acc + z[:, j]
+    return torch.tensor(sorted(remaining), dtype=torch.long)

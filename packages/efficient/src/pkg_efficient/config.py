@@ -1,0 +1,83 @@
+"""Frozen dataclass configs; YAML recipes in ``pkg_efficient/configs`` fill them."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+
+@dataclasses.dataclass(frozen=True)
+class ShiftConfig:
+    mode: Literal["ssl", "active", "grouped", "none"] = "ssl"
+    init_range: float = 1.0  # U(-r, r) displacement init [S]
+    padding: Literal["zeros", "border"] = "zeros"
+    qa_grad: Literal["at_real", "at_rounded"] = "at_real"
+    max_disp: float | None = None  # optional clamp [C]
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    name: str = "fenet_r_1.0"
+    num_classes: int = 1000
+    shift: ShiftConfig = ShiftConfig()
+    phi: float | None = None  # FE-Net split ratio (None: the builder's default 0.5)
+    expansion: int | None = None  # Shift-ResNet CSC expansion
+    dropout: float | None = None
+    stem_stride: int | None = None  # 1 for 32x32 CIFAR inputs to FE-Net/SSL-MobileNetV2
+    init: str | None = None  # checkpoint (ours or a torchvision state dict) to start from
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    dataset: Literal["cifar10", "cifar100", "imagenet"] = "imagenet"
+    root: str = ""
+    input_size: int = 224
+    batch_size: int = 256
+    workers: int = 4
+    imagenet_scale: tuple[float, float] = (0.25, 1.0)
+    max_train_samples: int | None = None
+    max_val_samples: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 240
+    lr: float = 0.4
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 4e-5  # conv/FC weights only
+    warmup_epochs: float = 5.0
+    min_lr: float = 0.0
+    label_smoothing: float = 0.1
+    shift_penalty: float = 5e-4  # lambda of the SSL L1 displacement penalty [S default]
+    penalty_warmup_epochs: float = 0.0  # linear warm-up of lambda [C]
+    penalty_weighting: Literal["none", "hw"] = "none"
+    shift_lr_mult: float = 1.0
+    proximal: bool = False  # soft-threshold displacements after each step [C]
+    eval_every: int = 1
+    log_every: int = 20
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    model: ModelConfig = ModelConfig()
+    data: DataConfig = DataConfig()
+    train: TrainConfig = TrainConfig()
+    seed: int = 0
+
+
+def model_kwargs(cfg: ModelConfig) -> dict:
+    """Builder keyword arguments for ``models.build_model`` from the config (only what is set)."""
+    kw: dict = {"num_classes": cfg.num_classes}
+    name = cfg.name
+    if name.startswith(("fenet", "ssl_mbv2", "shift_resnet")):
+        kw["shift"] = {k: v for k, v in dataclasses.asdict(cfg.shift).items()}
+    if cfg.phi is not None and name.startswith("fenet"):
+        kw["phi"] = cfg.phi
+    if cfg.expansion is not None and name.startswith("shift_resnet"):
+        kw["expansion"] = cfg.expansion
+    if cfg.dropout is not None and name.startswith(("fenet", "ssl_mbv2")):
+        kw["dropout"] = cfg.dropout
+    if cfg.stem_stride is not None and name.startswith(("fenet", "ssl_mbv2")):
+        kw["stem_stride"] = cfg.stem_stride
+    return kw
