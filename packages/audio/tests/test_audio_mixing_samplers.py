@@ -11,9 +11,9 @@ from pkg_audio.data.mixing import mix_batch, phase
 from pkg_audio.data.samplers import RandomSampler, RoundRobinBalancedSampler, WeightedClassSampler
 
 
-def _batch(b=64, l=50, k=5, seed=0):
+def _batch(b=64, length=50, k=5, seed=0):
     g = torch.Generator().manual_seed(seed)
-    x = torch.randn(2 * b, l, generator=g)
+    x = torch.randn(2 * b, length, generator=g)
     y = (torch.rand(2 * b, k, generator=g) < 0.3).float()
     return x, y
 

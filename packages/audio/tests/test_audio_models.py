@@ -98,11 +98,11 @@ def test_paper_size_variants_build(variant):
 
 def test_stage_shapes_16k_and_32k():
     with torch.device("meta"):
-        for sr, stride, l in ((16000, 2, 160_000), (32000, 4, 320_000)):
+        for sr, stride, n in ((16000, 2, 160_000), (32000, 4, 320_000)):
             cfg = ModelConfig(sample_rate=sr, front_stem_stride=stride)
             assert cfg.frame_stride * 100 == sr  # 10 ms frames
             m = build_model(cfg)
-            x = torch.zeros(1, l)
+            x = torch.zeros(1, n)
             feat = m.front(x)
             assert tuple(feat.shape) == (1, 128, 1000)
             stages = m.back(to_image(feat))

@@ -31,7 +31,8 @@ def test_resume_continues_exactly(fake_root, tmp_path, tiny):
     assert full["history"][-1]["mAP"] == res["history"][-1]["mAP"]
     import csv
 
-    rows = list(csv.DictReader(open(tmp_path / "part" / "metrics.csv")))
+    with open(tmp_path / "part" / "metrics.csv") as fh:
+        rows = list(csv.DictReader(fh))
     assert [int(r["step"]) for r in rows if r["loss"]] == [2, 3, 4, 6]  # log_every=2 + the stop step
 
 
@@ -70,7 +71,8 @@ def test_model_learns_the_fake_set(fake_root, tmp_path, tiny):
     train(cfg, tmp_path / "fit")
     import csv
 
-    losses = [float(r["loss"]) for r in csv.DictReader(open(tmp_path / "fit" / "metrics.csv")) if r["loss"]]
+    with open(tmp_path / "fit" / "metrics.csv") as fh:
+        losses = [float(r["loss"]) for r in csv.DictReader(fh) if r["loss"]]
     after = load_checkpoint(tmp_path / "fit" / "last.pt")["history"][-1]["mAP"]
     assert losses[-1] < 0.75 * losses[0]
     assert after > before + 0.2 and after > 0.7

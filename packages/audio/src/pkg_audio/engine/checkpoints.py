@@ -12,7 +12,11 @@ from pkg_shared.errors import DataFormatError
 
 
 def load_tagger(path: str | os.PathLike[str], device="cpu") -> tuple[AudioTagger, AudioConfig, list[str], list[str]]:
-    ck = load_checkpoint(path)
+    try:
+        ck = load_checkpoint(path)
+    except DataFormatError as exc:
+        # pkg_shared's message embeds torch's multi-line text; keep the CLI error on one line
+        raise DataFormatError(path, exc.problem.splitlines()[0].rstrip(" (:")) from exc
     for key in ("model", "config", "classes"):
         if key not in ck:
             raise DataFormatError(path, f"not a pkg-audio checkpoint (no '{key}' entry)")
