@@ -14,10 +14,10 @@ import pathlib
 import tempfile
 
 import numpy as np
-from pkg_shared.engine.bench import compare, report
-from pkg_shared.io.audio import write_wav
 
 from pkg_audio.data.audio_io import decode
+from pkg_shared.engine.bench import compare, report
+from pkg_shared.io.audio import write_wav
 
 
 def main() -> None:

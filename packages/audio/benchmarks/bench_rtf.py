@@ -15,12 +15,12 @@ import tempfile
 
 import numpy as np
 import torch
-from pkg_shared.engine.bench import compare, report
-from pkg_shared.io.audio import write_wav
 
 from pkg_audio.config import AudioConfig, ModelConfig
 from pkg_audio.engine.infer import tag_file
 from pkg_audio.models import build_model
+from pkg_shared.engine.bench import compare, report
+from pkg_shared.io.audio import write_wav
 
 
 def main() -> None:

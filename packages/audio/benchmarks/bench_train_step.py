@@ -11,11 +11,11 @@ from __future__ import annotations
 import argparse
 
 import torch
-from pkg_shared.engine.bench import compare, report
 
 from pkg_audio.config import ModelConfig
 from pkg_audio.losses import tagging_loss
 from pkg_audio.models import build_model
+from pkg_shared.engine.bench import compare, report
 
 
 def step_fn(variant: str, batch: int, seconds: float, device: str):
