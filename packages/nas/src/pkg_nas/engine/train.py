@@ -60,6 +60,8 @@ def train(cfg: RunConfig, out_dir: str | pathlib.Path | None = None, *, device: 
     model = build_network(cfg.model, a).to(device)
     opt = make_optimizer(model, cfg.train, cfg.data.batch_size * info.world_size)
     lr0 = base_lr(cfg.train, cfg.data.batch_size * info.world_size)
+    use_amp = cfg.train.amp and device.type == "cuda"  # mixed precision on CUDA only
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     out = pathlib.Path(out_dir) if out_dir is not None else None
     ckpt_path = out / "last.pt" if out is not None else None
     start_epoch, step = 0, 0
@@ -67,6 +69,8 @@ def train(cfg: RunConfig, out_dir: str | pathlib.Path | None = None, *, device: 
         state = load_checkpoint(ckpt_path, map_location=device)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
+        if "scaler" in state:
+            scaler.load_state_dict(state["scaler"])
         start_epoch, step = int(state["epoch"]) + 1, int(state["step"])
         restore_rng_state(state["rng"])
         log(f"resumed from {ckpt_path} at epoch {start_epoch}")
@@ -85,11 +89,13 @@ def train(cfg: RunConfig, out_dir: str | pathlib.Path | None = None, *, device: 
                 break
             set_lr(opt, lr0 * lr_factor(cfg.train, epoch + i / n_batches, n_epochs))
             x, y = x.to(device), y.to(device)
-            logits = net(x)
-            loss = F.cross_entropy(logits, y, label_smoothing=cfg.train.label_smoothing)
+            with torch.autocast(device.type, enabled=use_amp):
+                logits = net(x)
+                loss = F.cross_entropy(logits, y, label_smoothing=cfg.train.label_smoothing)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
             step += 1
             loss_sum += loss.item() * len(y)
             seen += len(y)
@@ -106,7 +112,9 @@ def train(cfg: RunConfig, out_dir: str | pathlib.Path | None = None, *, device: 
             if ckpt_path is not None and cfg.train.checkpoint_every > 0 and (
                 (epoch + 1) % cfg.train.checkpoint_every == 0 or epoch + 1 == n_epochs
             ):
-                save_checkpoint(make_state(model, opt, epoch, step, cfg, splits), ckpt_path)
+                state = make_state(model, opt, epoch, step, cfg, splits)
+                state["scaler"] = scaler.state_dict()
+                save_checkpoint(state, ckpt_path)
         D.barrier(info)
         if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch:
             return {"stopped_at_epoch": epoch + 1}
