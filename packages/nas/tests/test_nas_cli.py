@@ -96,3 +96,71 @@ def test_demo_end_to_end(tmp_path):
     assert demo.main(["--out", str(tmp_path)]) == 0
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["metric"].startswith("top1=") and (tmp_path / summary["picture"]).is_file()
+
+
+def _hand_bench(path):
+    # S=2 toy dataset written by hand: acc = 10*n1 + n2 (+ seed noise), depth 2..4
+    lines = []
+    for a in [(1, 1), (1, 2), (2, 1), (1, 3), (2, 2), (3, 1)]:
+        for seed in (0, 1):
+            lines.append(json.dumps({"assignment": list(a), "depth": sum(a), "seed": seed, "recipe_hash": "r",
+                                     "top1_test": 10.0 * a[0] + a[1] + 0.1 * seed, "params": 100 * sum(a),
+                                     "macs": 1000 * a[0] + 10 * a[1]}))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_bench_and_report_cli_on_hand_made_dataset(tmp_path, capsys):
+    b = tmp_path / "b.jsonl"
+    _hand_bench(b)
+    assert bench.main(["query", "--bench", str(b), "--depth", "4"]) == 0
+    q = json.loads(capsys.readouterr().out)
+    assert [r["assignment"] for r in q["4"]] == ["3-1", "2-2", "1-3"] and q["4"][0]["mean"] == pytest.approx(31.05)
+    assert bench.main(["best", "--bench", str(b), "--macs", "2015"]) == 0
+    assert json.loads(capsys.readouterr().out)["best"]["assignment"] == "2-1"
+    assert bench.main(["analyze", "--bench", str(b), "--plot", str(tmp_path / "b.png"), "--handcrafted", "2-2"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["strict_fraction"] == 1.0 and rep["handcrafted_ranks"]["2-2"] == {"rank": 2, "of": 3}
+    assert (tmp_path / "b.png").stat().st_size > 1000
+    assert bench.main(["correlate", "--bench", str(b), "--other", str(b)]) == 0
+    assert json.loads(capsys.readouterr().out)["kendall_tau_b"] == pytest.approx(1.0)
+    res = {"method": "inherited", "best": "2-2", "best_depth": 4, "evaluations": 5,
+           "path": [{"depth": 2, "best": "1-1"}, {"depth": 3, "best": "2-1"}, {"depth": 4, "best": "2-2"}],
+           "candidates": [{"depth": 4, "assignment": "3-1", "acc": 5.0}, {"depth": 4, "assignment": "2-2", "acc": 6.0}]}
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "result.json").write_text(json.dumps(res))
+    out = tmp_path / "q.json"
+    assert report.main(["quality", "--search", str(tmp_path / "s"), "--bench", str(b), "--plot",
+                        str(tmp_path / "q.png"), "--out", str(out)]) == 0
+    qual = json.loads(out.read_text())["inherited"]
+    assert [r["hit1"] for r in qual["per_depth"]] == [True, True, False]
+    assert qual["per_depth"][2]["regret"] == pytest.approx(10.0 * 3 + 1 - (10.0 * 2 + 2))
+    assert (tmp_path / "q.png").is_file()
+
+
+def test_search_cli_tiny(tmp_path, capsys):
+    root = tmp_path / "data"
+    data.main(["make-fake", "--dataset", "cifar100", "--out", str(root), "--per-class", "4", "--classes", "3"])
+    out = tmp_path / "s"
+    argv = ["inherited", "--config", "cifar100_search", "--set", f"data.root={root}", "--set", "model.widths=[4,8,8,8]",
+            "--set", "search.target_depth=5", "--set", "search.e0=1", "--set", "search.e_step=1",
+            "--set", "search.recal_batches=1", "--set", "search.recal_batch_size=4", "--set", "data.batch_size=4",
+            "--set", "data.val_per_class=1", "--set", "train.max_steps_per_epoch=1", "--out", str(out), "--beam", "2"]
+    assert search.main(argv) == 0
+    res = json.loads((out / "result.json").read_text())
+    assert res["evaluations"] == 1 + 4 and len((out / "search_log.jsonl").read_text().splitlines()) == 5
+    assert (out / "best_assignment.txt").read_text().strip() == res["best"]
+
+
+def test_bench_build_cli_resumable(tmp_path, capsys):
+    root = tmp_path / "data"
+    data.main(["make-fake", "--dataset", "cifar100", "--out", str(root), "--per-class", "4", "--classes", "3"])
+    b = tmp_path / "bench.jsonl"
+    argv = ["build", "--config", "cifar100_bench_cpu", "--set", f"data.root={root}", "--set", "model.widths=[4,8,8,8]",
+            "--set", "bench.depth_max=5", "--set", "train.epochs=1", "--set", "data.batch_size=4",
+            "--set", "data.val_per_class=1", "--set", "data.max_per_class=4", "--bench", str(b)]
+    assert bench.main([*argv, "--shard", "0/2"]) == 0
+    n0 = len(b.read_text().splitlines())
+    assert bench.main(argv) == 0  # the rest; shard 0's units are skipped
+    recs = [json.loads(line) for line in b.read_text().splitlines()]
+    assert len(recs) == 5 and 0 < n0 < 5 and len({tuple(r["assignment"]) for r in recs}) == 5
+    assert all(0 <= r["top1_test"] <= 100 and r["epochs"] == 1 for r in recs)

@@ -135,3 +135,11 @@ def test_build_splits_never_mix_test(tmp_path):
     assert x.shape == (3, 32, 32) and x.dtype == torch.float32
     with pytest.raises(ConfigError):
         build_splits(DataConfig(root=""))
+
+
+def test_corrupt_image_names_the_file(tmp_path):
+    base = fake.write_tiny_imagenet(tmp_path, classes=2, per_class=2, val_per_class=1, test=0)
+    bad = base / "val" / "images" / "val_0.JPEG"
+    bad.write_bytes(b"\xff\xd8\xff garbage")
+    with pytest.raises(DataFormatError, match="val_0.JPEG: cannot decode image"):
+        load_rgb(bad)
