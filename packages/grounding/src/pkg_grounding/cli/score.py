@@ -1,0 +1,53 @@
+"""grounding-score: score a prediction file (any model's, moment_detr jsonl layout) against the official annotations."""
+
+from __future__ import annotations
+
+import json
+
+from pkg_grounding.config import DataConfig, EvalConfig, GroundingConfig
+from pkg_grounding.data.dataset import read_split
+from pkg_grounding.engine.evaluate import score_predictions
+from pkg_grounding.predictions import read_predictions
+from pkg_shared.cli import entrypoint, make_parser
+from pkg_shared.errors import PkgError
+from pkg_shared.fsutil import atomic_write_json
+
+EPILOG = """examples:
+  grounding-score --preds preds.jsonl --dataset charades_sta --root data/Charades-STA --split test
+  grounding-score --preds preds.jsonl --dataset didemo --root data/DiDeMo --split val --out metrics.json
+Charades-STA predictions are NMS'd by each protocol itself, so give the raw ranked candidates."""
+
+
+@entrypoint
+def main(argv: list[str] | None = None) -> int:
+    p = make_parser("grounding-score", __doc__, config=False, seed=False, out=False, device=False)
+    p.epilog = EPILOG
+    p.add_argument("--preds", required=True, help="jsonl prediction file")
+    p.add_argument("--dataset", choices=["charades_sta", "didemo"], required=True)
+    p.add_argument("--root", required=True, help="folder of the official annotation files")
+    p.add_argument("--split", default="test")
+    p.add_argument("--protocol", choices=["all", "ours", "2dtan", "tall", "moment_detr"], default="all")
+    p.add_argument("--iou-compare", choices=["ge", "gt"], default="ge", help="protocol 'ours': IoU >= m or > m")
+    p.add_argument("--nms", type=float, default=0.5, help="protocol 'ours': NMS threshold")
+    p.add_argument("--miou", choices=["top1", "top3of5"], default="top1", help="protocol 'ours': mIoU definition")
+    p.add_argument("--out", help="also write the metrics JSON here")
+    args = p.parse_args(argv)
+    cfg = GroundingConfig(data=DataConfig(dataset=args.dataset, root=args.root, val_fraction=0.0),
+                          eval=EvalConfig(protocol=args.protocol, iou_compare=args.iou_compare, miou=args.miou))
+    from dataclasses import replace
+
+    cfg = replace(cfg, decode=replace(cfg.decode, nms=args.nms))
+    queries, _ = read_split(cfg.data, args.split)
+    preds = read_predictions(args.preds)
+    missing = [q.qid for q in queries if q.qid not in preds]
+    if missing:
+        raise PkgError(f"{args.preds}: no prediction for {len(missing)} of {len(queries)} queries (e.g. qid {missing[0]})")
+    if args.dataset == "didemo" and any("pred_moments" not in preds[q.qid] for q in queries):
+        raise PkgError(f"{args.preds}: DiDeMo needs 'pred_moments' (all 21 moments ranked) for every query")
+    metrics = score_predictions([preds[q.qid] for q in queries], queries, cfg)
+    result = {"preds": args.preds, "dataset": args.dataset, "split": args.split, "queries": len(queries),
+              "metrics": metrics}
+    if args.out:
+        atomic_write_json(args.out, result)
+    print(json.dumps(result, indent=2))
+    return 0

@@ -1,0 +1,1 @@
+"""Dataset readers (official formats), feature stores, vocabulary, fake-data writers."""

@@ -1,0 +1,76 @@
+"""From per-step outputs (B, T, 3) to moments (spec section 2.3).
+
+score(i, j) = log p_s(i) + log p_e(j) + lambda_in * mean_{t in [i, j]} log q_t
+              + lambda_out * mean_{t valid, not in [i, j]} log(1 - q_t),
+with p_s, p_e softmaxes over valid steps and q = sigmoid(inside logit).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from pkg_grounding.data.didemo import MOMENTS
+from pkg_shared.metrics.temporal import temporal_nms
+
+NEG_INF = float("-inf")
+
+
+def segment_scores(logits: torch.Tensor, mask: torch.Tensor, lambda_in: float = 1.0, lambda_out: float = 1.0,
+                   max_len: int = 0) -> torch.Tensor:
+    """(B, T, 3) logits + (B, T) mask -> (B, T, T) scores; -inf where i > j, a bound is padded or too long."""
+    logits = logits.float()
+    m = mask.float()
+    valid = m > 0
+    lps = F.log_softmax(logits[..., 0].masked_fill(~valid, NEG_INF), -1)
+    lpe = F.log_softmax(logits[..., 1].masked_fill(~valid, NEG_INF), -1)
+    log_q = F.logsigmoid(logits[..., 2]) * m
+    log_nq = F.logsigmoid(-logits[..., 2]) * m
+    # cumulative sums with a leading zero: sum over [i, j] = c[j + 1] - c[i]
+    zero = torch.zeros_like(m[:, :1])
+    cq, cnq, cm = (torch.cat([zero, x.cumsum(-1)], -1) for x in (log_q, log_nq, m))
+    in_q = cq[:, None, 1:] - cq[:, :-1, None]
+    in_nq = cnq[:, None, 1:] - cnq[:, :-1, None]
+    in_n = cm[:, None, 1:] - cm[:, :-1, None]
+    out_n = m.sum(-1)[:, None, None] - in_n
+    out_nq = log_nq.sum(-1)[:, None, None] - in_nq
+    score = lps[:, :, None] + lpe[:, None, :]
+    score = score + lambda_in * in_q / in_n.clamp_min(1.0)
+    score = score + lambda_out * torch.where(out_n > 0, out_nq / out_n.clamp_min(1.0), torch.zeros_like(out_nq))
+    t = logits.shape[1]
+    i = torch.arange(t, device=logits.device)
+    ok = (i[:, None] <= i[None, :]) & valid[:, :, None] & valid[:, None, :]
+    if max_len > 0:
+        ok = ok & ((i[None, :] - i[:, None] + 1) <= max_len)
+    return score.masked_fill(~ok, NEG_INF)
+
+
+def didemo_ranking(scores: np.ndarray, num_segments: int, k: int) -> list[tuple[int, int]]:
+    """All 21 moments ranked by score (stable: ties keep the MCN candidate order).
+
+    Moments reaching beyond ``num_segments`` get -inf but stay in the list (the official evaluator
+    needs every moment).
+    """
+    vals = np.array([scores[a * k, (b + 1) * k - 1] if b < num_segments else -np.inf for a, b in MOMENTS])
+    vals = np.where(np.isnan(vals), -np.inf, vals)
+    order = np.argsort(-vals, kind="stable")
+    return [MOMENTS[i] for i in order]
+
+
+def charades_candidates(scores: np.ndarray, duration: float, top: int = 100) -> np.ndarray:
+    """The ``top`` best segments (before NMS) as rows [start_s, end_s, score], best first."""
+    t = scores.shape[0]
+    flat = scores.reshape(-1)
+    finite = np.flatnonzero(np.isfinite(flat))
+    order = finite[np.argsort(-flat[finite], kind="stable")][:top]
+    i, j = np.divmod(order, t)
+    return np.stack([i * duration / t, (j + 1) * duration / t, flat[order]], 1)
+
+
+def nms_windows(windows: np.ndarray, threshold: float, top_k: int) -> np.ndarray:
+    """Greedy temporal NMS of [start, end, score] rows (pkg_shared.metrics.temporal_nms)."""
+    if len(windows) == 0:
+        return windows
+    keep = temporal_nms(windows[:, :2], windows[:, 2], threshold, top_k)
+    return windows[keep]

@@ -1,0 +1,151 @@
+"""Charades-STA R@n,IoU=m and mIoU under the conventions of the public evaluation codes.
+
+Protocols (each result dict says which one produced it):
+* ``2dtan`` (microsoft/2D-TAN ``lib/core/eval.py``): NMS 0.5 fixed, hit when IoU **>** m, mIoU of
+  the top-1 (their ``np.mean(np.sort(overlap[0])[-3:])`` indexes row 0 of a (K, 1) array, i.e.
+  the top-1 IoU only).
+* ``tall`` (jiyanggao/TALL CTRL eval): NMS threshold m - 0.05 per IoU level, hit when IoU **>=** m,
+  IoU without the max(0, .) clamp (only visible in mIoU).
+* ``ours`` (default, spec section 8): NMS ``nms`` (0.5), ``>=``, mIoU of the top-1.
+* ``moment_detr`` (jayleicn/moment_detr ``standalone_eval``): no NMS, first 10 windows as given,
+  R1@{0.5,0.7} with ``>=``, mAP over IoU 0.5:0.05:0.95 (ActivityNet AP per query, averaged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from pkg_shared.metrics.temporal import temporal_iou, temporal_nms
+
+NS = (1, 5)
+MS = (0.3, 0.5, 0.7)
+
+
+def _nms(windows: np.ndarray, threshold: float | None, top_k: int) -> np.ndarray:
+    if len(windows) == 0:
+        return windows.reshape(0, 3)
+    order = np.argsort(-windows[:, 2], kind="stable")
+    windows = windows[order]
+    if threshold is None:
+        return windows[:top_k]
+    return windows[temporal_nms(windows[:, :2], windows[:, 2], threshold, top_k)]
+
+
+def recall_at_iou(preds: Sequence[np.ndarray], gts: np.ndarray, *, nms: float | str | None = 0.5,
+                  compare: str = "ge", miou: str = "top1", clamp: bool = True,
+                  ns: Sequence[int] = NS, ms: Sequence[float] = MS) -> dict[str, float]:
+    """R@n,IoU=m for every (n, m) and mIoU. ``preds[q]``: rows [start, end, score] (any order).
+
+    ``nms``: a threshold, ``"tall"`` (m - 0.05 for each m) or None (no NMS).
+    ``miou``: ``top1`` or ``top3of5`` (mean of the 3 largest IoUs among the top-5 after NMS).
+    """
+    gts = np.asarray(gts, dtype=np.float64).reshape(-1, 2)
+    if len(preds) != len(gts):
+        raise ValueError(f"{len(preds)} prediction lists for {len(gts)} queries")
+    top = max(ns)
+    out: dict[str, float] = {}
+    hits = {(n, m): [] for n in ns for m in ms}
+    mious: list[float] = []
+    for p, g in zip(preds, gts):
+        p = np.asarray(p, dtype=np.float64).reshape(-1, 3)
+        fixed = None if nms == "tall" else _nms(p, nms, top)
+        for m in ms:
+            kept = _nms(p, m - 0.05, top) if nms == "tall" else fixed
+            iou = temporal_iou(kept[:, :2], g[None], clamp=clamp)[:, 0] if len(kept) else np.zeros(0)
+            for n in ns:
+                ok = (iou[:n] >= m) if compare == "ge" else (iou[:n] > m)
+                hits[(n, m)].append(bool(ok.any()))
+        kept = _nms(p, 0.5 if nms == "tall" else nms, top) if fixed is None else fixed
+        iou = temporal_iou(kept[:, :2], g[None], clamp=clamp)[:, 0] if len(kept) else np.zeros(1)
+        mious.append(float(np.mean(np.sort(iou[:5])[-3:])) if miou == "top3of5" else float(iou[0]))
+    for (n, m), h in hits.items():
+        out[f"R@{n},IoU={m}"] = float(np.mean(h)) if h else float("nan")
+    out["mIoU"] = float(np.mean(mious)) if mious else float("nan")
+    return out
+
+
+def _interpolated_ap(precision: np.ndarray, recall: np.ndarray) -> float:
+    """ActivityNet/VOC all-point AP with the monotone precision envelope."""
+    mprec = np.concatenate([[0.0], precision, [0.0]])
+    mrec = np.concatenate([[0.0], recall, [1.0]])
+    for i in range(len(mprec) - 2, -1, -1):
+        mprec[i] = max(mprec[i], mprec[i + 1])
+    idx = np.where(mrec[1:] != mrec[:-1])[0] + 1
+    return float(np.sum((mrec[idx] - mrec[idx - 1]) * mprec[idx]))
+
+
+def detection_ap(preds: np.ndarray, gts: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
+    """AP per IoU threshold for one query: greedy matching of score-sorted windows to GT windows."""
+    preds = np.asarray(preds, dtype=np.float64).reshape(-1, 3)
+    gts = np.asarray(gts, dtype=np.float64).reshape(-1, 2)
+    ap = np.zeros(len(thresholds))
+    if len(preds) == 0 or len(gts) == 0:
+        return ap
+    preds = preds[np.argsort(-preds[:, 2], kind="stable")]
+    iou = temporal_iou(preds[:, :2], gts)  # (P, G)
+    for k, thr in enumerate(thresholds):
+        used = np.zeros(len(gts), bool)
+        tp = np.zeros(len(preds))
+        for i in range(len(preds)):
+            for j in np.argsort(-iou[i], kind="stable"):
+                if iou[i, j] < thr:
+                    break
+                if used[j]:
+                    continue
+                used[j] = True
+                tp[i] = 1
+                break
+        ctp = np.cumsum(tp)
+        ap[k] = _interpolated_ap(ctp / np.arange(1, len(preds) + 1), ctp / len(gts))
+    return ap
+
+
+def moment_detr_metrics(preds: Sequence[np.ndarray], gts: Sequence[np.ndarray], max_pred: int = 10) -> dict[str, float]:
+    thresholds = [round(x, 2) for x in np.linspace(0.5, 0.95, 10)]
+    aps, r1 = [], {0.5: [], 0.7: []}
+    for p, g in zip(preds, gts):
+        p = np.asarray(p, dtype=np.float64).reshape(-1, 3)[:max_pred]
+        g = np.asarray(g, dtype=np.float64).reshape(-1, 2)
+        aps.append(detection_ap(p, g, thresholds))
+        best = temporal_iou(p[:1, :2], g).max() if len(p) else 0.0
+        for m in r1:
+            r1[m].append(best >= m)
+    ap = np.mean(aps, 0) if aps else np.zeros(len(thresholds))
+    out = {f"R1@{m}": float(np.mean(v)) for m, v in r1.items()}
+    out.update({"mAP@0.5": float(ap[0]), "mAP@0.75": float(ap[5]), "mAP": float(np.mean(ap))})
+    return out
+
+
+PROTOCOLS = {
+    "ours": {"nms": 0.5, "compare": "ge", "miou": "top1", "clamp": True,
+             "note": "spec default: NMS 0.5, IoU >= m, mIoU of top-1"},
+    "2dtan": {"nms": 0.5, "compare": "gt", "miou": "top1", "clamp": True,
+              "note": "microsoft/2D-TAN: NMS 0.5, IoU > m (strict), mIoU = top-1 IoU"},
+    "tall": {"nms": "tall", "compare": "ge", "miou": "top1", "clamp": False,
+             "note": "TALL/CTRL: NMS threshold m-0.05 per IoU level, IoU >= m, unclamped IoU"},
+}
+
+
+def evaluate_charades(preds: Sequence[np.ndarray], gts: np.ndarray, protocols: Sequence[str] = ("ours", "2dtan", "tall",
+                      "moment_detr"), nms: float | None = None, compare: str | None = None,
+                      miou: str | None = None) -> dict[str, dict]:
+    """Score the same predictions under each protocol; ``nms/compare/miou`` override ``ours``."""
+    out: dict[str, dict] = {}
+    for name in protocols:
+        if name == "moment_detr":
+            res = moment_detr_metrics(preds, [np.asarray(g).reshape(1, 2) for g in gts])
+            res["convention"] = "jayleicn/moment_detr standalone_eval: no NMS, top-10 as given, IoU >= m, mAP@[0.5:0.95]"
+        else:
+            p = dict(PROTOCOLS[name])
+            if name == "ours":
+                p["nms"] = p["nms"] if nms is None else nms
+                p["compare"] = compare or p["compare"]
+                p["miou"] = miou or p["miou"]
+                p["note"] = f"ours: NMS {p['nms']}, IoU {'>=' if p['compare'] == 'ge' else '>'} m, mIoU {p['miou']}"
+            note = p.pop("note")
+            res = recall_at_iou(preds, gts, **p)
+            res["convention"] = note
+        out[name] = res
+    return out
