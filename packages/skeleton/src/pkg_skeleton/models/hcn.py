@@ -32,15 +32,14 @@ ARCH_STREAMS: dict[str, tuple[str, ...]] = {
 
 
 def temporal_difference(x: torch.Tensor, mode: str = "interp") -> torch.Tensor:
-    """Motion input: ``x[t+1] - x[t]`` (T-1 frames) brought back to T frames along dim 2."""
+    """Motion input: ``x[t+1] - x[t]`` (T-1 frames) brought back to T frames; x is (N, C, T, V, M)."""
     d = x[:, :, 1:] - x[:, :, :-1]
     t = x.shape[2]
     if mode == "interp":
-        n, c, t1 = d.shape[:3]
-        rest = d.shape[3:]
-        flat = d.movedim(2, -1).reshape(n, -1, t1)
+        n, c, t1, v, m = d.shape
+        flat = d.permute(0, 1, 3, 4, 2).reshape(n, c * v * m, t1)
         flat = F.interpolate(flat, size=t, mode="linear", align_corners=False)
-        return flat.reshape(n, c, *rest, t).movedim(-1, 2)
+        return flat.reshape(n, c, v, m, t).permute(0, 1, 4, 2, 3)
     if mode == "pad_zero_end":
         return torch.cat([d, torch.zeros_like(x[:, :, :1])], dim=2)
     if mode == "pad_repeat_last":
