@@ -12,6 +12,7 @@ baseline_single_margin, bot_like, demo_tiny (a path to your own YAML works too).
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from pkg_reid.cli._common import init_logging
@@ -45,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     from pkg_reid.engine.train import train
 
     summary = train(cfg, args.out, resolve_device(args.device), resume=args.resume, max_stages=args.stages)
+    if os.environ.get("RANK", "0") != "0":
+        return 0
     print(json.dumps({k: v for k, v in summary.items() if k != "eval"} | {
         "eval": {k: summary.get("eval", {}).get("plain", {}).get(k) for k in ("rank1", "mAP_official", "mAP_non_interpolated")}
     }))

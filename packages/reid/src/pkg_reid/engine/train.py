@@ -167,6 +167,10 @@ def train(cfg: Config, out_dir: str | pathlib.Path, device: torch.device | None 
         batches = sampler.batches(st["epoch"], neighbors if g.enabled else None, g.hard_fraction, g.mode)
         if cfg.train.max_iters_per_epoch > 0:
             batches = batches[: cfg.train.max_iters_per_epoch]
+        if info.enabled:  # every rank must run the same number of steps (DDP all-reduces each one)
+            while len(batches) < info.world_size:
+                batches = batches + batches
+            batches = batches[: len(batches) // info.world_size * info.world_size]
         my_batches = batches[info.rank:: info.world_size]
         if mlog is not None and ghis_ids is not None and ghis_dist is not None:
             groups = sampler.id_groups(st["epoch"], neighbors if g.enabled else None, g.hard_fraction, g.mode)
