@@ -25,7 +25,7 @@ def fake_root(tmp_path_factory):
 _TINY = [
     "model.num_classes=12", "model.front_stem_channels=4", "model.front_widths=[8,8,8]", "model.front_blocks=[1,1,1]",
     "model.back_stem_channels=4", "model.back_widths=[8,8,12,16]", "model.back_blocks=[1,1,1,1]", "model.att_embed=16",
-    "data.clip_seconds=0.5", "data.load_threads=1", "train.batch_size=4", "train.log_every=2", "train.tensorboard=false",
+    "data.clip_seconds=0.5", "data.load_threads=1", "train.batch_size=4", "train.log_every=2", "train.tensorboard=false", "train.monitor=false",
     "eval.batch_size=12",
 ]
 

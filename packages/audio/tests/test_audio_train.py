@@ -37,10 +37,11 @@ def test_resume_continues_exactly(fake_root, tmp_path, tiny):
 
 
 def test_best_checkpoint_only_from_finetune_phase(fake_root, tmp_path, tiny):
-    cfg = _cfg(fake_root, tiny, ["train.eval_every=2"])
+    cfg = _cfg(fake_root, tiny, ["train.eval_every=2", "train.monitor=true", "train.max_monitor_clips=8"])
     res = train(cfg, tmp_path / "r")
     phases = [h["phase"] for h in res["history"]]
     assert phases == ["mix", "finetune", "finetune"]
+    assert all(0 <= h["balanced_mAP"] <= 1 for h in res["history"])  # training-fit monitor
     best = load_checkpoint(tmp_path / "r" / "best.pt")
     assert best["step"] in (4, 6)
     assert (tmp_path / "r" / "eval_ids.txt").read_text().count("\n") == 12

@@ -158,6 +158,7 @@ class TrainConfig:
     eval_every: int = 2000
     checkpoint_every: int = 2000
     log_every: int = 50
+    monitor: bool = True  # also evaluate on (a subset of) the balanced-train set: "balanced mAP"
     max_monitor_clips: int = 2000
     seed: int = 0
     tensorboard: bool = True

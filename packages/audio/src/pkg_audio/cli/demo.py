@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.time() - t0:5.1f}s] {msg}", flush=True)
 
     say("writing a fake AudioSet (official CSV/ontology formats, 12 classes, 1 s clips at 16 kHz)")
-    make_fake(out / "data", num_classes=12, clips=(96, 0, 36), seconds=(1.0, 1.0), seed=seed)
+    make_fake(out / "data", num_classes=12, clips=(192, 0, 36), seconds=(1.0, 1.0), seed=seed)
     cfg = load("tiny_fake", [f"data.root={out / 'data'}", f"train.iterations={args.iterations}",
                              f"train.eval_every={max(1, args.iterations // 2)}", f"train.seed={seed}",
                              "data.train_csvs=[balanced_train_segments.csv]"])

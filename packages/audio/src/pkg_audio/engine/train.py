@@ -101,6 +101,9 @@ def train(cfg: AudioConfig, out_dir: str | pathlib.Path, *, device: str | torch.
         raise ConfigError(f"model.num_classes={cfg.model.num_classes} but {cfg.data.labels_csv} lists {len(classes)} classes")
     train_set = build_split(cfg.data, classes, "train")
     eval_set = build_split(cfg.data, classes, "eval")
+    monitor_set = None
+    if tc.monitor and info.is_main and cfg.data.train_hdf5 is None and cfg.data.train_manifest is None:
+        monitor_set = build_split(cfg.data, classes, "monitor")
     if info.is_main:
         log.info("train clips: %d found of %d listed; eval clips: %d of %d", len(train_set), train_set.listed,
                  len(eval_set), eval_set.listed)
@@ -171,6 +174,11 @@ def train(cfg: AudioConfig, out_dir: str | pathlib.Path, *, device: str | torch.
                            threads=cfg.data.load_threads)
             row = {"step": step, "phase": ph, "mAP": res["mAP"], "mAUC": res["mAUC"], "dprime": res["dprime"]}
             metrics_log.log(step, eval_mAP=res["mAP"] or 0.0, eval_mAUC=res["mAUC"] or 0.0)
+            if monitor_set is not None:  # training-fit monitor ("balanced mAP"), capped in size
+                mon = evaluate(dist.unwrap(model), monitor_set, classes, batch_size=cfg.eval.batch_size, device=device,
+                               threads=cfg.data.load_threads, limit=tc.max_monitor_clips)
+                row["balanced_mAP"] = mon["mAP"]
+                metrics_log.log(step, balanced_mAP=mon["mAP"] or 0.0)
             history.append(row)
             if echo:
                 echo(f"eval step {step}: mAP={res['mAP']:.3f} mAUC={res['mAUC']:.3f}")

@@ -1,4 +1,4 @@
-"""Pictures (matplotlib, Agg backend): tagging heat maps and training curves."""
+"""Pictures (matplotlib, Agg backend): the tagging heat map of ``audio-tag --heatmap`` and the demo."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def plot_tagging(result, names: list[str], path: str | pathlib.Path, top: int = 
     order = np.argsort(-result.clip_scores)[:top]
     labels = [f"{names[i][:28]} ({result.clip_scores[i]:.2f})" for i in order]
     rows = 2 if result.frame_map is not None else 1
-    fig, axes = plt.subplots(rows, 1, figsize=(9, 2.2 + 1.6 * rows + 0.18 * top), squeeze=False)
+    fig, axes = plt.subplots(rows, 1, figsize=(9, 2.2 + 1.6 * rows + 0.18 * top), squeeze=False, layout="constrained")
     ax = axes[0, 0]
     win = result.window_scores[:, order].T
     step = result.window_starts[1] - result.window_starts[0] if len(result.window_starts) > 1 else result.duration_s
@@ -55,21 +55,6 @@ def plot_tagging(result, names: list[str], path: str | pathlib.Path, top: int = 
         ax2.set_xlabel("time (s)")
         ax2.set_title("frame-level attention x classifier (normalised per class)")
         fig.colorbar(im2, ax=ax2, fraction=0.03)
-    out = _save(fig, path)
-    plt.close(fig)
-    return out
-
-
-def plot_curves(history: list[dict], path: str | pathlib.Path) -> pathlib.Path:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    steps = [h["step"] for h in history]
-    for key in ("mAP", "mAUC"):
-        ax.plot(steps, [h[key] if h[key] is not None else np.nan for h in history], marker="o", label=key)
-    ax.set_xlabel("iteration")
-    ax.set_ylim(0, 1.02)
-    ax.legend()
-    ax.grid(alpha=0.3)
     out = _save(fig, path)
     plt.close(fig)
     return out
