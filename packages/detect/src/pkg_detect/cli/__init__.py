@@ -1,0 +1,1 @@
+"""Console scripts: thin wrappers over the library."""

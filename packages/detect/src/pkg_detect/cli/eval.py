@@ -1,0 +1,103 @@
+"""``detect-eval``: Caltech (code3.2.1), CityPersons (official Python) and KITTI pedestrian evaluation."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+
+from pkg_shared.cli import entrypoint
+from pkg_shared.errors import PkgError
+from pkg_shared.fsutil import atomic_write_json
+
+EPILOG = """examples:
+  detect-eval caltech --dets res/TLL --root data/caltech --setups Reasonable,Scale=far
+  detect-eval caltech --dets res/TLL --root data/caltech --protocol new --new-annotations anno_test_1xnew
+  detect-eval citypersons --gt val_gt.json --dets val_dt.json --setups tll
+  detect-eval kitti --labels kitti/training/label_2 --dets my_dets/ --ap both
+"""
+
+
+@entrypoint
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="detect-eval", description="Pedestrian detection evaluators.", epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="bench", required=True)
+    c = sub.add_parser("caltech")
+    c.add_argument("--dets", required=True, help="res/<Alg> folder with setXX/VYYY.txt files")
+    c.add_argument("--root", required=True, help="Caltech root (setXX/*.seq optional, annotations/setXX/*.vbb)")
+    c.add_argument("--protocol", choices=["original", "new"], default="original")
+    c.add_argument("--new-annotations", help="anno_test_1xnew folder (protocol new)")
+    c.add_argument("--setups", default="Reasonable,All,Scale=near,Scale=medium,Scale=far,Occ=none,Occ=partial,Occ=heavy")
+    c.add_argument("--resize-dets", dest="resize", action="store_true", default=True)
+    c.add_argument("--no-resize-dets", dest="resize", action="store_false")
+    c.add_argument("--sets", default="6-10")
+    c.add_argument("--skip", type=int, default=30)
+    c.add_argument("--roc", action="store_true", help="include FPPI / miss-rate arrays")
+    c.add_argument("--out", help="JSON output file (default: stdout)")
+    cp = sub.add_parser("citypersons")
+    cp.add_argument("--gt", required=True)
+    cp.add_argument("--dets", required=True)
+    cp.add_argument("--setups", default="official", help="official | tll | all | comma list")
+    cp.add_argument("--fppi-points", choices=["rounded", "exact"], default="rounded")
+    cp.add_argument("--empty-prefix", choices=["last", "zero"], default="last")
+    cp.add_argument("--out")
+    k = sub.add_parser("kitti")
+    k.add_argument("--labels", required=True)
+    k.add_argument("--dets", required=True)
+    k.add_argument("--ap", choices=["11", "40", "both"], default="both")
+    k.add_argument("--out")
+    args = p.parse_args(argv)
+
+    if args.bench == "caltech":
+        from pkg_detect.cli.data import _sets
+        from pkg_detect.data.caltech import find_videos  # noqa: F401  (error early on a bad root)
+        from pkg_detect.engine.evaluate import evaluate_caltech
+
+        if not pathlib.Path(args.root).is_dir():
+            raise PkgError(f"{args.root}: Caltech root folder not found")
+        res = evaluate_caltech(args.root, args.dets, [s for s in args.setups.split(",") if s], args.protocol,
+                               args.resize, _sets(args.sets), args.skip, args.new_annotations)
+        if not args.roc:
+            res.pop("roc")
+        table = {k: round(v["mr_percent"], 2) for k, v in res["results"].items()}
+    elif args.bench == "citypersons":
+        from pkg_detect.eval import citypersons as ce
+
+        gt = ce.load_json(args.gt)
+        dets = ce.load_json(args.dets)
+        if not isinstance(dets, list):
+            raise PkgError(f"{args.dets}: detections must be a JSON list of {{image_id, bbox, score}}")
+        names = ce.GROUPS.get(args.setups, args.setups.split(","))
+        for n in names:
+            if n not in ce.SETUPS:
+                raise PkgError(f"unknown CityPersons setup {n!r} (known: {', '.join(ce.SETUPS)})")
+        results = {n: ce.evaluate(gt, dets, n, args.fppi_points, args.empty_prefix) for n in names}
+        res = {"protocol": {"name": "citypersons", "code": "eval_MR_multisetup.py", "fppi_points": args.fppi_points,
+                            "empty_prefix": args.empty_prefix,
+                            "heavy": "Reasonable_occ=heavy = official [0.2, 0.65]; Heavy = dagger [0, 0.65]"},
+               "results": results}
+        table = {k: round(v["mr"] * 100, 2) for k, v in results.items()}
+    else:
+        from pkg_detect.data import kitti
+        from pkg_detect.eval.kitti import DIFFICULTIES, average_precision
+
+        frames = sorted(pathlib.Path(args.labels).glob("*.txt"))
+        if not frames:
+            raise PkgError(f"{args.labels}: no label files")
+        gts = [kitti.read_label(f) for f in frames]
+        dts = []
+        for f in frames:
+            d = pathlib.Path(args.dets) / f.name
+            dts.append(kitti.read_label(d) if d.is_file() else [])
+        pts = [11, 40] if args.ap == "both" else [int(args.ap)]
+        results = {f"AP{n}": {dname: average_precision(gts, dts, dname, n) for dname in DIFFICULTIES} for n in pts}
+        res = {"protocol": {"name": "kitti-2d-pedestrian", "iou": 0.5, "split": str(args.labels)}, "results": results}
+        table = results
+    text = json.dumps(res, indent=2)
+    if args.out:
+        atomic_write_json(args.out, res)
+        print(json.dumps(table, indent=2))
+    else:
+        print(text)
+    return 0

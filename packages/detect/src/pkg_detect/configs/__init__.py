@@ -1,0 +1,1 @@
+"""YAML recipes shipped inside the wheel."""

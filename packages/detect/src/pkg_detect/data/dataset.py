@@ -1,0 +1,114 @@
+"""Training samples (frame or clip + boxes) with augmentation and target rendering.
+
+Sampling is a pure function of (sample index, numpy Generator): the training loop seeds one
+Generator per step, so a resumed run sees exactly the same batches and augmentations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from pkg_detect.config import DetectConfig
+from pkg_detect.data import transforms as T
+from pkg_detect.targets import make_targets
+
+
+@dataclasses.dataclass
+class Sample:
+    load: Callable[[int], np.ndarray]  # frame offset (0 = target, -k = k frames earlier) -> RGB uint8
+    boxes: np.ndarray  # (N, 4) positives
+    ignore: np.ndarray  # (M, 4)
+    name: str = ""
+
+
+def caltech_samples(root, sets, every: int, min_height: float) -> list[Sample]:
+    from pkg_detect.data import caltech
+
+    out = []
+    for v, f in caltech.index(root, sets, every):
+        ann = caltech.load_vbb(str(v.vbb))
+        pos, ign = caltech.train_boxes(caltech.gt_objects(ann, f), min_height)
+        seq = str(v.seq)
+
+        def load(off: int, seq=seq, f=f) -> np.ndarray:
+            return caltech.load_seq(seq)[max(f + off, 0)]
+
+        out.append(Sample(load, pos, ign, f"{v.name}/I{f:05d}"))
+    return out
+
+
+def citypersons_samples(root, split: str, min_height: float) -> list[Sample]:
+    from pkg_detect.data import citypersons as cp
+    from pkg_shared.io.image import read_image
+
+    out = []
+    for img in cp.read_split(root, split):
+        path = pathlib.Path(root) / "leftImg8bit" / split / img.city / img.name
+        pos = [o.bbox for o in img.objects if o.label == "pedestrian" and o.bbox[3] >= min_height]
+        ign = [o.bbox for o in img.objects if not (o.label == "pedestrian" and o.bbox[3] >= min_height)]
+
+        def load(off: int, path=path) -> np.ndarray:
+            return read_image(path)
+
+        out.append(Sample(load, np.array(pos).reshape(-1, 4), np.array(ign).reshape(-1, 4), img.name))
+    return out
+
+
+def build_samples(cfg: DetectConfig, root) -> list[Sample]:
+    d = cfg.data
+    if d.dataset == "caltech":
+        return caltech_samples(root, d.train_sets, d.every, cfg.targets.min_height)
+    if d.dataset == "citypersons":
+        return citypersons_samples(root, "train", cfg.targets.min_height)
+    from pkg_shared.errors import ConfigError
+
+    raise ConfigError(f"data.dataset={d.dataset!r} has no training reader (use caltech or citypersons)")
+
+
+def make_item(sample: Sample, cfg: DetectConfig, rng: np.random.Generator, train: bool = True) -> dict[str, torch.Tensor]:
+    """Image(s) (T, 3, H, W) float [0, 1] and target maps for one sample."""
+    d = cfg.data
+    offsets = d.temporal_offsets if cfg.model.temporal_mode != "none" else (0,)
+    frames = [sample.load(o) for o in offsets]
+    boxes, ignore = sample.boxes, sample.ignore
+    s = d.input_scale * (rng.uniform(*d.scale_jitter) if train else 1.0)
+    flip = train and d.flip and rng.random() < 0.5
+    crop = None
+    out_frames = []
+    for fr in frames:
+        img, (b, ig) = T.rescale(fr, [boxes, ignore], s)
+        if train and d.crop is not None:
+            if crop is None:
+                ch, cw = min(d.crop[0], img.shape[0]), min(d.crop[1], img.shape[1])
+                crop = (int(rng.integers(0, img.shape[0] - ch + 1)), int(rng.integers(0, img.shape[1] - cw + 1)), ch, cw)
+            img, (b, ig) = T.crop(img, [b, ig], *crop)
+        img = img.astype(np.float32) / 255.0
+        if flip:
+            img, b = T.hflip(img, b)
+            ig = T.hflip(img, ig)[1]
+        out_frames.append(img)
+    if train and d.photometric:
+        a, c = rng.uniform(0.8, 1.2), rng.uniform(-0.1, 0.1)
+        out_frames = [np.clip(f * a + c, 0, 1) for f in out_frames]
+    h, w = out_frames[0].shape[:2]
+    oh, ow = -(-h // 16) * 4, -(-w // 16) * 4
+    tg = make_targets(b, ig, (oh, ow), cfg.targets, cfg.model.line_channels)
+    imgs = torch.from_numpy(np.stack(out_frames)).permute(0, 3, 1, 2).contiguous()
+    return {"image": imgs, **{k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in tg.items()}}
+
+
+def collate(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Stack, zero-padding images and maps to the largest size (padding has weight 0)."""
+    out = {}
+    for k in items[0]:
+        ts = [it[k] for it in items]
+        hmax = max(t.shape[-2] for t in ts)
+        wmax = max(t.shape[-1] for t in ts)
+        ts = [torch.nn.functional.pad(t, (0, wmax - t.shape[-1], 0, hmax - t.shape[-2])) for t in ts]
+        out[k] = torch.stack(ts)
+    return out

@@ -1,0 +1,1 @@
+"""Training loop, inference and evaluation drivers."""
