@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 
 from pkg_shared.cli import entrypoint, make_parser, resolve_device
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
         cfg = load_config(type(cfg), None, [f"train.seed={args.seed}"], base=cfg)
     out = args.out or pathlib.Path("runs") / "skeleton"
-    setup(out)
+    setup(out, rank=int(os.environ.get("RANK", "0")))
     from pkg_skeleton.engine.train import train
 
     summary = train(cfg, out, resolve_device(args.device), resume=args.resume)
