@@ -11,8 +11,19 @@ from pkg_video.config import Config
 from pkg_video.models import build_model
 
 
+def read_checkpoint(path: str) -> dict:
+    """``pkg_shared.engine.load_checkpoint`` with its error cut to one line (its message embeds
+    torch's multi-line unpickling text)."""
+    try:
+        return load_checkpoint(path)
+    except DataFormatError as exc:
+        cause = type(exc.__cause__).__name__ if exc.__cause__ is not None else ""
+        problem = exc.problem.splitlines()[0] if not cause else f"not a readable checkpoint ({cause})"
+        raise DataFormatError(path, problem) from None
+
+
 def load_trained(path: str, device: torch.device | str = "cpu") -> tuple[torch.nn.Module, Config, list[str]]:
-    ck = load_checkpoint(path)
+    ck = read_checkpoint(path)
     if not isinstance(ck, dict) or "model" not in ck or "config" not in ck:
         raise DataFormatError(path, "not a pkg-video checkpoint (needs 'model' and 'config'; "
                               "convert MMAction2 checkpoints with video-import-mmaction)")

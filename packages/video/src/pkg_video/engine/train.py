@@ -20,7 +20,6 @@ from pkg_shared.config import dump_yaml, to_dict
 from pkg_shared.engine import (
     capture_rng_state,
     dist,
-    load_checkpoint,
     restore_rng_state,
     save_checkpoint,
     seed_everything,
@@ -76,7 +75,9 @@ def train(cfg: Config, out_dir: str | pathlib.Path, *, device: torch.device, res
 
     start_epoch, best, step = 0, -1.0, 0
     if resume:
-        ck = load_checkpoint(resume)
+        from pkg_video.engine.checkpoint import read_checkpoint
+
+        ck = read_checkpoint(resume)
         if ck.get("config", {}).get("model") != to_dict(cfg.model):
             raise ConfigError(f"{resume}: checkpoint was trained with a different model config")
         model.load_state_dict(ck["model"])

@@ -64,9 +64,9 @@ def build_model(cfg: ModelConfig) -> Recognizer3d:
         raise ConfigError(f"model: {exc}") from exc
     model = Recognizer3d(backbone, ClsHead(backbone.out_channels, r.num_classes, r.dropout, r.head_init_std))
     if r.pretrained:
-        from pkg_shared.engine import load_checkpoint
+        from pkg_video.engine.checkpoint import read_checkpoint
 
-        state = load_checkpoint(r.pretrained)
+        state = read_checkpoint(r.pretrained)
         state = state.get("state_dict", state) if isinstance(state, dict) else state
         load_imagenet_2d(model, state, source=r.pretrained)
     return model

@@ -1,0 +1,114 @@
+"""Console scripts: --help, one-line errors with exit status 2, and a small end-to-end CLI chain."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from pkg_video.cli import coef, data, demo, export, import_mmaction, infer, train
+from pkg_video.cli import eval as eval_cli
+
+MAINS = {"video-train": train.main, "video-eval": eval_cli.main, "video-infer": infer.main, "video-data": data.main,
+         "video-coef": coef.main, "video-export": export.main, "video-import-mmaction": import_mmaction.main,
+         "video-demo": demo.main}
+
+
+@pytest.mark.parametrize("name", sorted(MAINS))
+def test_help_exits_zero_and_shows_example(name, capsys):
+    with pytest.raises(SystemExit) as exc:
+        MAINS[name](["--help"])
+    assert exc.value.code == 0
+    assert "example" in capsys.readouterr().out
+
+
+def _one_line_error(capsys, rc, *needles):
+    err = capsys.readouterr().err.strip()
+    assert rc == 2, err
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    for n in needles:
+        assert n in err, err
+
+
+def test_bad_inputs_exit_2(tmp_path, capsys):
+    _one_line_error(capsys, data.main(["check", "--root", str(tmp_path / "nope")]), "nope")
+    _one_line_error(capsys, eval_cli.main(["--checkpoint", str(tmp_path / "missing.pt")]), "missing.pt",
+                    "checkpoint file not found")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    _one_line_error(capsys, infer.main(["x.mp4", "--checkpoint", str(tmp_path / "junk.pt")]), "junk.pt")
+    _one_line_error(capsys, train.main(["--config", "costa_r50_k400", "--set", "model.depthh=3",
+                                        "--out", str(tmp_path / "r")]), "unknown config key", "model.depthh")
+    _one_line_error(capsys, train.main(["--config", str(tmp_path / "none.yaml")]), "none.yaml")
+    ann = tmp_path / "k" / "annotations"
+    ann.mkdir(parents=True)
+    (ann / "train.csv").write_text("label,youtube_id,time_start,time_end,split\nx,abcdefghijk,1,oops,train\n")
+    _one_line_error(capsys, data.main(["check", "--root", str(tmp_path / "k")]), "train.csv:2", "time_end")
+
+
+def test_print_config_of_a_shipped_recipe(capsys):
+    with pytest.raises(SystemExit) as exc:
+        train.main(["--config", "costb_r101_32f_k400", "--print-config"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "arch: costb_r101_32f" in out and "clip_len: 32" in out
+
+
+def test_console_script_error_has_no_traceback(tmp_path):
+    exe = shutil.which("video-data") or ""
+    cmd = [exe] if exe else [sys.executable, "-m", "pkg_video.cli.data"]
+    r = subprocess.run(cmd + ["check", "--root", str(tmp_path / "absent")], capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "absent" in r.stderr
+
+
+def test_data_make_fake_check_prepare(tmp_path, capsys):
+    root = tmp_path / "k400"
+    assert data.main(["make-fake", "--out", str(root), "--classes", "2", "--train-per-class", "1",
+                      "--val-per-class", "1", "--defects"]) == 0
+    capsys.readouterr()
+    assert data.main(["check", "--root", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "train: 3 rows, 2 videos found, 1 missing" in out and "video file is empty" in out
+    lst = tmp_path / "train_list.txt"
+    assert data.main(["prepare", "--root", str(root), "--split", "train", "--out", str(lst)]) == 0
+    lines = lst.read_text().splitlines()
+    assert len(lines) == 2 and all(len(line.split()) == 2 for line in lines)
+    vlst = tmp_path / "val_list.txt"
+    data.main(["prepare", "--root", str(root), "--split", "val", "--out", str(vlst)])
+    good = tmp_path / "good.txt"
+    assert data.main(["check-videos", "--list", str(vlst), "--root", str(root), "--out", str(good)]) == 0
+    assert len(good.read_text().splitlines()) == len(vlst.read_text().splitlines()) - 1  # the empty mp4 dropped
+    mit_root = tmp_path / "mit"
+    assert data.main(["make-fake", "--dataset", "mit", "--out", str(mit_root), "--train-per-class", "1",
+                      "--val-per-class", "1"]) == 0
+    capsys.readouterr()
+    assert data.main(["check", "--root", str(mit_root)]) == 0
+    assert "train: 8 rows, 8 videos found, 0 missing" in capsys.readouterr().out
+
+
+def test_train_eval_infer_coef_export_chain(tmp_path, capsys):
+    root = tmp_path / "k400"
+    data.main(["make-fake", "--out", str(root), "--classes", "2", "--train-per-class", "2", "--val-per-class", "1"])
+    small = ["--set", f"data.root={root}", "--set", "model.num_classes=2", "--set", "model.width=4",
+             "--set", "data.clip_len=4", "--set", "data.train_scale=[20,24]", "--set", "data.crop_size=16",
+             "--set", "data.val_short_side=16", "--set", "data.test_short_side=16", "--set", "data.test_clips=2",
+             "--set", "train.epochs=1", "--set", "train.batch_size=2", "--set", "model.arch=costb_r50"]
+    run = tmp_path / "run"
+    assert train.main(["--config", "tiny_motion", *small, "--out", str(run), "--device", "cpu", "--workers", "0"]) == 0
+    ck = str(run / "last.pt")
+    res = tmp_path / "eval.json"
+    assert eval_cli.main(["--checkpoint", ck, "--views", "30", "--out", str(res), "--per-class",
+                          "--set", "data.test_sampling=mmaction1x"]) == 0
+    r = json.loads(res.read_text())
+    assert r["protocol"]["views"] == 6 and r["protocol"]["test_sampling"] == "mmaction1x"
+    assert 0 <= r["top1"] <= 1 and r["top5"] == 1.0 and "mean_class_accuracy_mmaction" in r
+    video = next((root / "val").glob("*.mp4"))
+    capsys.readouterr()
+    assert infer.main([str(video), "--checkpoint", ck, "--picture", str(tmp_path / "p.png")]) == 0
+    assert capsys.readouterr().out.startswith("1. ")
+    assert (tmp_path / "p.png").stat().st_size > 1000
+    assert coef.main(["--checkpoint", ck, "--out", str(tmp_path / "coef")]) == 0
+    assert (tmp_path / "coef" / "coef_per_class.csv").read_text().startswith("class,layer,hw,tw,th")
+    assert export.main(["--checkpoint", ck, "--format", "torchscript", "--out", str(tmp_path / "exp")]) == 0
+    rep = json.loads((tmp_path / "exp" / "export.json").read_text())
+    assert rep["folded_cost_layers"] == 0 and rep["torchscript"]["max_abs_diff"] < 1e-4
