@@ -116,3 +116,43 @@ def test_train_eval_extract_vis_export_report(tmp_path, capsys, market_root, tin
     assert report_cli.main(["--runs", str(run), "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("run,rank1") and lines[1].startswith("run,")
+
+
+def test_cuhk03_check_and_classic_eval(tmp_path, capsys, cuhk_root):
+    assert data_cli.main(["check", "--dataset", "cuhk03", "--root", str(cuhk_root), "--cuhk03-protocol", "classic",
+                          "--split", "1", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert stats["dataset"] == "cuhk03_labeled_classic" and stats["splits"]["query"]["cameras"] == 1
+    assert data_cli.main(["check", "--dataset", "cuhk03", "--root", str(cuhk_root), "--split", "25",
+                          "--cuhk03-protocol", "classic"]) == 2
+    assert "classic split 25" in capsys.readouterr().err
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "f.npz", qf=rng.normal(size=(4, 8)), gf=rng.normal(size=(8, 8)), q_pids=[1, 2, 3, 4],
+             q_camids=[1, 1, 1, 1], g_pids=[1, 1, 2, 2, 3, 3, 4, 4], g_camids=[2] * 8)
+    assert eval_cli.main(["--features", str(tmp_path / "f.npz"), "--protocol", "cuhk03_classic"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["plain"]["protocol"] == "cuhk03_classic_single_gallery_shot" and res["plain"]["repeats"] == 10
+
+
+def test_flip_averaging_is_flip_invariant(market_root, tiny):
+    import torch
+
+    from pkg_reid.config import load
+    from pkg_reid.data.common import Sample
+    from pkg_reid.data.dataset import load_splits
+    from pkg_reid.engine.extract import extract
+    from pkg_reid.models import build_model
+    from pkg_shared.io.image import read_image, write_image
+
+    cfg = load("demo_tiny", [f"data.root={market_root}", *tiny])
+    s = load_splits(cfg.data).query[0]
+    flipped = market_root.parent / "flipped.jpg"
+    write_image(flipped, np.ascontiguousarray(read_image(s.path)[:, ::-1]))
+    torch.manual_seed(0)
+    net = build_model(cfg.model)
+    a = extract(net, [Sample(s.path, 1, 1)], cfg.data, torch.device("cpu"), flip=True)
+    b = extract(net, [Sample(str(flipped), 1, 1)], cfg.data, torch.device("cpu"), flip=True)
+    c = extract(net, [Sample(s.path, 1, 1)], cfg.data, torch.device("cpu"), flip=False)
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    assert np.abs(a - b).max() < 0.05  # JPEG re-encoding noise only
+    assert np.abs(a - c).max() > 1e-4
