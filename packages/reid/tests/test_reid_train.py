@@ -49,14 +49,17 @@ def _cfg(root, tiny, *extra):
     return load("demo_tiny", [f"data.root={root}", *tiny, *extra])
 
 
-def test_resume_is_exact_across_a_stage_boundary(market_root, tmp_path, tiny):
-    extra = ("litm.margins=[0.2,0.4]", "litm.stage_epochs=[2,2]", "ghis.warmup_epochs=1")
+@pytest.mark.parametrize("stop_epoch", [2, 3], ids=["stage-boundary", "mid-stage"])
+def test_resume_is_exact(market_root, tmp_path, tiny, stop_epoch):
+    # refresh every 2 epochs, so the GHIS lists restored from the checkpoint are used mid-stage
+    extra = ("litm.margins=[0.2,0.4]", "litm.stage_epochs=[2,2]", "ghis.warmup_epochs=1", "ghis.refresh_epochs=2")
     cfg = _cfg(market_root, tiny, *extra)
-    full = train(cfg, tmp_path / "full", max_stages=2)
-    # interrupted run: stop after stage 1 (checkpoint at the boundary), then resume
-    train(cfg, tmp_path / "part", max_stages=1)
+    full = train(cfg, tmp_path / "full")
+    train(cfg, tmp_path / "part", max_epochs=stop_epoch)  # interrupted run
     ck = load_checkpoint(tmp_path / "part" / "last.pt")
-    assert ck["state"]["stage"] == 1 and ck["state"]["stage_epoch"] == 0 and ck["margin"] == 0.2
+    assert ck["state"]["epoch"] == stop_epoch
+    assert ck["state"]["stage"] == 1 and ck["state"]["stage_epoch"] == stop_epoch - 2
+    assert ck["margin"] == (0.2 if stop_epoch == 2 else 0.4)
     assert ck["ghis_neighbors"] is not None
     resumed = train(cfg, tmp_path / "part", resume=True)
     a = load_checkpoint(tmp_path / "full" / "last.pt")

@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", help="local ImageNet state dict of the backbone (overrides model.weights)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
     p.add_argument("--stages", type=int, default=None, help="stop after this many LITM stages")
+    p.add_argument("--epochs", type=int, default=None, help="stop after this many epochs in total (resume later)")
     args = p.parse_args(argv)
     if args.config is not None:
         args.config = resolve_recipe(args.config)
@@ -45,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     init_logging(args.out)
     from pkg_reid.engine.train import train
 
-    summary = train(cfg, args.out, resolve_device(args.device), resume=args.resume, max_stages=args.stages)
+    summary = train(cfg, args.out, resolve_device(args.device), resume=args.resume, max_stages=args.stages,
+                    max_epochs=args.epochs)
     if os.environ.get("RANK", "0") != "0":
         return 0
     print(json.dumps({k: v for k, v in summary.items() if k != "eval"} | {

@@ -86,8 +86,11 @@ def compute_loss(out: dict, labels: torch.Tensor, margin: float, cfg: Config) ->
 
 
 def train(cfg: Config, out_dir: str | pathlib.Path, device: torch.device | None = None, resume: bool = False,
-          root: str | None = None, max_stages: int | None = None) -> dict:
-    """Run (or continue) a LITM training run in ``out_dir``; returns the final summary."""
+          root: str | None = None, max_stages: int | None = None, max_epochs: int | None = None) -> dict:
+    """Run (or continue) a LITM training run in ``out_dir``; returns the final summary.
+
+    ``max_stages`` / ``max_epochs`` stop early (the checkpoint then resumes from that point).
+    """
     out_dir = pathlib.Path(out_dir)
     device = device or torch.device("cpu")
     info = pdist.init_from_env(device)
@@ -143,7 +146,7 @@ def train(cfg: Config, out_dir: str | pathlib.Path, device: torch.device | None 
     n_stages = schedule.num_stages if max_stages is None else min(max_stages, schedule.num_stages)
     t_start = time.time()
 
-    while st["stage"] < n_stages:
+    while st["stage"] < n_stages and (max_epochs is None or st["epoch"] < max_epochs):
         stage, stage_len = st["stage"], schedule.stage_epochs[st["stage"]]
         if st["stage_epoch"] == 0:  # ---- stage start: LITM restart ----
             if cfg.litm.mode == "residual_shift" and stage > 0 and st["num_shifts"] < stage:
