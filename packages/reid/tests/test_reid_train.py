@@ -114,6 +114,11 @@ def test_overfits_tiny_set_and_metrics_rise(market_root, tmp_path, tiny):
     margins = [float(r["margin"]) for r in rows if r.get("margin")]
     assert set(margins) == {0.2, 0.4}  # the margin in effect is logged on every step
     assert len({float(r["stage"]) for r in rows if r.get("stage")}) == 2
+    # diagnostics of the LITM/GHIS signals are logged
+    assert all(0.0 <= float(r["active_frac"]) <= 1.0 for r in rows if r.get("active_frac"))
+    hard = [float(r["ghis_batch_id_dist"]) for r in rows if r.get("ghis_batch_id_dist")]
+    rand = [float(r["ghis_random_id_dist"]) for r in rows if r.get("ghis_random_id_dist")]
+    assert hard and len(hard) == len(rand) and sum(hard) < sum(rand)  # GHIS batches hold closer identities
     # batch-hard loss over the whole (fixed, un-augmented) training set falls clearly
     assert full_set_loss(net, cfg, splits) < 0.75 * loss_before
     assert after["mAP_official"] > before["mAP_official"] + 0.2
