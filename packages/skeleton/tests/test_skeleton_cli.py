@@ -49,6 +49,26 @@ def test_bad_inputs_give_one_line_errors(tmp_path, capsys):
     _one_line_error(capsys, run("export", ["--checkpoint", str(bad)]), "bad.pt")
 
 
+def test_check_reports_every_malformed_file(tmp_path, capsys):
+    from pkg_skeleton.data.fake import make_fake_ntu
+
+    root = make_fake_ntu(tmp_path, num_classes=2, performers=(1, 3), cameras=(1,), frames=(10, 12))
+    bad = sorted(root.glob("*P001*.skeleton"))
+    for f in bad:
+        lines = f.read_text().splitlines()
+        lines[4] = "0.1 0.2"
+        f.write_text("\n".join(lines) + "\n")
+    assert run("data", ["check", "--root", str(root)]) == 1
+    out = capsys.readouterr().out
+    for f in bad:
+        assert f"problem: {f}:5: joint line has 2 values" in out
+    assert "test: 2 samples" in out
+
+
+def test_sbu_all_folds_requires_sbu(capsys):
+    _one_line_error(capsys, run("train", ["--config", "hcn_ntu60_xsub", "--all-folds"]), "SBU")
+
+
 def test_eval_detect_official_json(tmp_path, capsys):
     (tmp_path / "dets").mkdir()
     (tmp_path / "gt").mkdir()

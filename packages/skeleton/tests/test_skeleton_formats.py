@@ -157,3 +157,20 @@ def test_prepare_layout():
     assert x.shape == (3, 32, 25, 2) and motion.numel() == 0 and not x[..., 1].any()
     x, motion = prepare(np.ones((2, 10, 25, 3), np.float32), DataConfig(motion_source="raw"), 32, 2, False, None)
     assert motion.shape == x.shape and torch.all(motion == 0)
+
+
+def test_pyskl_2d_coco_pickle_feeds_hcn(tmp_path):
+    from pkg_skeleton.config import ModelConfig
+    from pkg_skeleton.data.dataset import SkeletonDataset
+    from pkg_skeleton.models import build_model
+
+    rng = np.random.default_rng(0)
+    samples = [(f"v{i}", i % 3, rng.uniform(0, 500, size=(1, 20, 17, 2)).astype(np.float32)) for i in range(4)]
+    interop.write_pyskl(tmp_path / "k.pkl", {"xsub_train": ["v0", "v1"], "xsub_val": ["v2", "v3"]}, samples)
+    cfg = DataConfig(dataset="pyskl", root=tmp_path / "k.pkl", train_split="xsub_train", test_split="xsub_val",
+                     centring="first_frame")
+    tr, _ = load_split(cfg, "train")
+    x, _, y = SkeletonDataset(tr, cfg, 32, 2, train=False)[0]
+    assert x.shape == (2, 32, 17, 2) and y == 0
+    model = build_model(ModelConfig(num_classes=3, in_channels=2, num_joints=17))
+    assert model(x[None]).shape == (1, 3)

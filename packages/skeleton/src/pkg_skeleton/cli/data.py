@@ -39,8 +39,9 @@ def _check(args) -> int:
     problems, stats = [], {}
     for split in ("train", "test"):
         try:
-            samples, rep = load_split(cfg, split)
+            samples, rep = load_split(cfg, split, collect=True)
             stats[split] = rep.summary()
+            problems += rep.problems
             if rep.skipped_missing_list:
                 print(f"{split}: skipped {len(rep.skipped_missing_list)} file(s) of the missing-skeleton list")
             for name in rep.skipped_no_body:

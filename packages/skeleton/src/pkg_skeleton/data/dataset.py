@@ -33,11 +33,13 @@ class LoadReport:
     frames_min: int = 0
     frames_max: int = 0
     classes: int = 0
+    problems: list[str] = dataclasses.field(default_factory=list)
 
     def summary(self) -> dict:
         d = dataclasses.asdict(self)
         for k in ("skipped_missing_list", "skipped_no_body"):
             d[k] = len(d[k])
+        d["problems"] = len(d["problems"])
         return d
 
 
@@ -53,7 +55,8 @@ def _select(seq: ntu.NtuSequence, cfg: DataConfig, num_persons: int) -> np.ndarr
     return ntu.select_file_order(seq, num_persons)
 
 
-def load_ntu(cfg: DataConfig, split: str, num_persons: int = 2) -> tuple[list[Sample], LoadReport]:
+def load_ntu(cfg: DataConfig, split: str, num_persons: int = 2, collect: bool = False
+             ) -> tuple[list[Sample], LoadReport]:
     root = _require_root(cfg)
     folder = root / "nturgb+d_skeletons" if (root / "nturgb+d_skeletons").is_dir() else root
     missing = ntu.missing_samples(cfg.missing_list)
@@ -69,7 +72,13 @@ def load_ntu(cfg: DataConfig, split: str, num_persons: int = 2) -> tuple[list[Sa
             continue
         files.append((f, name))
     for f, name in progress(files, desc=f"parse {split}", unit="file"):
-        seq = ntu.parse_skeleton_file(f)
+        try:
+            seq = ntu.parse_skeleton_file(f)
+        except DataFormatError as exc:
+            if not collect:
+                raise
+            rep.problems.append(str(exc))
+            continue
         rep.max_bodies = max(rep.max_bodies, seq.max_bodies)
         if seq.max_bodies == 0:
             log.warning("%s: no body in any frame; skipped", f)
@@ -79,7 +88,7 @@ def load_ntu(cfg: DataConfig, split: str, num_persons: int = 2) -> tuple[list[Sa
     return out, rep
 
 
-def load_sbu(cfg: DataConfig, split: str) -> tuple[list[Sample], LoadReport]:
+def load_sbu(cfg: DataConfig, split: str, collect: bool = False) -> tuple[list[Sample], LoadReport]:
     rep = LoadReport(split)
     out = []
     for set_name, label, f in sbu.list_takes(_require_root(cfg)):
@@ -90,7 +99,14 @@ def load_sbu(cfg: DataConfig, split: str) -> tuple[list[Sample], LoadReport]:
             continue
         if (fold == cfg.sbu_test_fold) == (split == "train"):
             continue
-        out.append((f"{set_name}/{f.parts[-3]}/{f.parts[-2]}", label, sbu.read_skeleton_pos(f, cfg.sbu_real_world)))
+        try:
+            arr = sbu.read_skeleton_pos(f, cfg.sbu_real_world)
+        except DataFormatError as exc:
+            if not collect:
+                raise
+            rep.problems.append(str(exc))
+            continue
+        out.append((f"{set_name}/{f.parts[-3]}/{f.parts[-2]}", label, arr))
     return out, rep
 
 
@@ -100,21 +116,29 @@ def pkummd_videos(cfg: DataConfig, split: str) -> list[str]:
     return train if split == "train" else test
 
 
-def load_pkummd_instances(cfg: DataConfig, split: str) -> tuple[list[Sample], LoadReport]:
+def load_pkummd_instances(cfg: DataConfig, split: str, collect: bool = False) -> tuple[list[Sample], LoadReport]:
     """Every labelled instance cropped as a trimmed sample (label file frames are 0-based, inclusive)."""
     root = _require_root(cfg)
     rep = LoadReport(split)
     out = []
     for vid in progress(pkummd_videos(cfg, split), desc=f"read {split}", unit="video"):
         skel_path, label_path = pkummd.video_paths(root, vid)
-        if not skel_path.is_file():
-            raise DataFormatError(skel_path, "skeleton file of a split video not found")
-        seq = pkummd.read_skeleton(skel_path)
-        for k, (label, s, e, _) in enumerate(pkummd.read_labels(label_path)):
-            clip = seq[:, max(s, 0) : e + 1]
-            if clip.shape[1] == 0:
-                raise DataFormatError(label_path, f"instance {s}-{e} lies outside the {seq.shape[1]} frames", k + 1)
-            out.append((f"{vid}#{k}", label - 1, clip))
+        try:
+            if not skel_path.is_file():
+                raise DataFormatError(skel_path, "skeleton file of a split video not found")
+            if not label_path.is_file():
+                raise DataFormatError(label_path, "label file of a split video not found")
+            seq = pkummd.read_skeleton(skel_path)
+            for k, (label, s, e, _) in enumerate(pkummd.read_labels(label_path)):
+                clip = seq[:, max(s, 0) : e + 1]
+                if clip.shape[1] == 0:
+                    raise DataFormatError(label_path, f"instance {s}-{e} lies outside the {seq.shape[1]} frames",
+                                          k + 1)
+                out.append((f"{vid}#{k}", label - 1, clip))
+        except DataFormatError as exc:
+            if not collect:
+                raise
+            rep.problems.append(str(exc))
     return out, rep
 
 
@@ -142,8 +166,12 @@ def _cache_file(cfg: DataConfig, split: str) -> pathlib.Path | None:
     return pathlib.Path(cfg.cache) / f"{cfg.dataset}_{split}_{digest}.npz"
 
 
-def load_split(cfg: DataConfig, split: str, num_persons: int = 2) -> tuple[list[Sample], LoadReport]:
-    """Samples of ``split`` ('train' or 'test'), centred; optionally cached as one ``.npz``."""
+def load_split(cfg: DataConfig, split: str, num_persons: int = 2, collect: bool = False
+               ) -> tuple[list[Sample], LoadReport]:
+    """Samples of ``split`` ('train' or 'test'), centred; optionally cached as one ``.npz``.
+
+    ``collect=True`` (``skeleton-data check``) records malformed files in the report instead of raising.
+    """
     cache = _cache_file(cfg, split)
     if cache is not None and cache.is_file():
         z = np.load(cache, allow_pickle=False)
@@ -153,15 +181,15 @@ def load_split(cfg: DataConfig, split: str, num_persons: int = 2) -> tuple[list[
         rep = LoadReport(split)
     else:
         if cfg.dataset.startswith("ntu"):
-            samples, rep = load_ntu(cfg, split, num_persons)
+            samples, rep = load_ntu(cfg, split, num_persons, collect)
         elif cfg.dataset == "sbu":
-            samples, rep = load_sbu(cfg, split)
+            samples, rep = load_sbu(cfg, split, collect)
         elif cfg.dataset.startswith("pkummd"):
-            samples, rep = load_pkummd_instances(cfg, split)
+            samples, rep = load_pkummd_instances(cfg, split, collect)
         else:
             samples, rep = load_interop(cfg, split)
         samples = [(n, lab, transforms.centre(a, cfg.centring)) for n, lab, a in samples]
-        if cache is not None and samples and len({a.shape[0] for _, _, a in samples}) == 1:
+        if cache is not None and samples and not rep.problems and len({a.shape[0] for _, _, a in samples}) == 1:
             offs = np.cumsum([0] + [a.shape[1] for _, _, a in samples])
             with atomic_open(cache, "wb") as fh:
                 np.savez(fh, data=np.concatenate([a for _, _, a in samples], axis=1), offsets=offs,
@@ -169,6 +197,9 @@ def load_split(cfg: DataConfig, split: str, num_persons: int = 2) -> tuple[list[
     if cfg.max_samples is not None:
         samples = samples[: cfg.max_samples]
     if not samples:
+        if collect:
+            rep.problems.append(f"{cfg.root}: no usable {split} samples for dataset {cfg.dataset}")
+            return samples, rep
         raise DataFormatError(cfg.root or "?", f"no {split} samples for dataset {cfg.dataset}")
     rep.samples = len(samples)
     lengths = [a.shape[1] for _, _, a in samples]
