@@ -125,6 +125,10 @@ def test_detection_ap_hand_case():
     assert detection_ap(preds, gts, [0.5])[0] == pytest.approx(0.5 + 1 / 3)
     res = moment_detr_metrics([preds], [gts])
     assert res["R1@0.5"] == 1.0
+    one = np.array([[20.0, 30.0]])  # single GT: TP at rank 3 -> AP = 1/3 at every threshold
+    assert detection_ap(preds, one, [0.5, 0.95]).tolist() == pytest.approx([1 / 3, 1 / 3])
+    two_identical = np.array([[20.0, 30.0], [100.0, 101.0]])  # general path, second GT never matched
+    assert detection_ap(preds, two_identical, [0.5])[0] == pytest.approx(0.5 * (1 / 3))
 
 
 # ---------------------------------------------------------------- decoding (spec 2.3)

@@ -116,6 +116,7 @@ def hand_macs(dv, t, n, e=300, d=256, levels=3):
 @pytest.mark.parametrize("name,dv,vocab,t,levels", [
     ("charades_vgg", 4096, 1300, 64, 3),
     ("didemo_rgb_flow_frames", 4096 + 1024, 7600, 30, 3),
+    ("didemo_rgb_flow_chunks", 4096 + 1024, 7600, 6, 2),
 ])
 def test_paper_config_counts(name, dv, vocab, t, levels):
     cfg = ModelConfig(video_dim=dv, vocab_size=vocab, levels=levels)
@@ -123,6 +124,6 @@ def test_paper_config_counts(name, dv, vocab, t, levels):
     assert count_params(m) == hand_params(dv, vocab, levels=levels)
     assert count_params(m, trainable_only=True) == hand_params(dv, vocab, levels=levels, trainable=True)
     n = 12
-    t_pad = t + (-t) % 4
+    t_pad = t + (-t) % 2 ** (levels - 1)
     ex = (torch.zeros(1, t, dv), torch.ones(1, t), torch.full((1, n), 5), torch.ones(1, n))
     assert count_macs_with_rnn(m, ex) == hand_macs(dv, t_pad, n, levels=levels)

@@ -17,20 +17,39 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pkg_shared.metrics.temporal import temporal_iou, temporal_nms
+from pkg_shared.metrics.temporal import temporal_iou
 
 NS = (1, 5)
 MS = (0.3, 0.5, 0.7)
 
 
-def _nms(windows: np.ndarray, threshold: float | None, top_k: int) -> np.ndarray:
-    if len(windows) == 0:
-        return windows.reshape(0, 3)
-    order = np.argsort(-windows[:, 2], kind="stable")
-    windows = windows[order]
+def _iou_to(windows: np.ndarray, g: np.ndarray, clamp: bool = True) -> np.ndarray:
+    """IoU of each [start, end] row with one window g (the hull as union, as 2D-TAN and TALL)."""
+    inter = np.minimum(windows[:, 1], g[1]) - np.maximum(windows[:, 0], g[0])
+    if clamp:
+        inter = np.maximum(inter, 0.0)
+    union = np.maximum(windows[:, 1], g[1]) - np.minimum(windows[:, 0], g[0])
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def _greedy(spans: list[list[float]], threshold: float | None, top_k: int) -> list[int]:
+    """Greedy NMS on score-sorted windows: drop a window whose IoU with a kept one is > threshold."""
     if threshold is None:
-        return windows[:top_k]
-    return windows[temporal_nms(windows[:, :2], windows[:, 2], threshold, top_k)]
+        return list(range(min(len(spans), top_k)))
+    keep: list[int] = []
+    for i, (s, e) in enumerate(spans):
+        ok = True
+        for k in keep:
+            ks, ke = spans[k]
+            inter = min(e, ke) - max(s, ks)
+            if inter > 0 and inter / (max(e, ke) - min(s, ks)) > threshold:
+                ok = False
+                break
+        if ok:
+            keep.append(i)
+            if len(keep) >= top_k:
+                break
+    return keep
 
 
 def recall_at_iou(preds: Sequence[np.ndarray], gts: np.ndarray, *, nms: float | str | None = 0.5,
@@ -50,15 +69,18 @@ def recall_at_iou(preds: Sequence[np.ndarray], gts: np.ndarray, *, nms: float | 
     mious: list[float] = []
     for p, g in zip(preds, gts):
         p = np.asarray(p, dtype=np.float64).reshape(-1, 3)
-        fixed = None if nms == "tall" else _nms(p, nms, top)
+        p = p[np.argsort(-p[:, 2], kind="stable")]
+        spans = p[:, :2].tolist()
+        gt_iou = _iou_to(p, g, clamp)
+        fixed = None if nms == "tall" else _greedy(spans, nms, top)
         for m in ms:
-            kept = _nms(p, m - 0.05, top) if nms == "tall" else fixed
-            iou = temporal_iou(kept[:, :2], g[None], clamp=clamp)[:, 0] if len(kept) else np.zeros(0)
+            iou = gt_iou[_greedy(spans, m - 0.05, top) if nms == "tall" else fixed]
             for n in ns:
                 ok = (iou[:n] >= m) if compare == "ge" else (iou[:n] > m)
                 hits[(n, m)].append(bool(ok.any()))
-        kept = _nms(p, 0.5 if nms == "tall" else nms, top) if fixed is None else fixed
-        iou = temporal_iou(kept[:, :2], g[None], clamp=clamp)[:, 0] if len(kept) else np.zeros(1)
+        iou = gt_iou[_greedy(spans, 0.5, top) if fixed is None else fixed]
+        if len(iou) == 0:
+            iou = np.zeros(1)
         mious.append(float(np.mean(np.sort(iou[:5])[-3:])) if miou == "top3of5" else float(iou[0]))
     for (n, m), h in hits.items():
         out[f"R@{n},IoU={m}"] = float(np.mean(h)) if h else float("nan")
@@ -70,8 +92,7 @@ def _interpolated_ap(precision: np.ndarray, recall: np.ndarray) -> float:
     """ActivityNet/VOC all-point AP with the monotone precision envelope."""
     mprec = np.concatenate([[0.0], precision, [0.0]])
     mrec = np.concatenate([[0.0], recall, [1.0]])
-    for i in range(len(mprec) - 2, -1, -1):
-        mprec[i] = max(mprec[i], mprec[i + 1])
+    mprec = np.maximum.accumulate(mprec[::-1])[::-1]
     idx = np.where(mrec[1:] != mrec[:-1])[0] + 1
     return float(np.sum((mrec[idx] - mrec[idx - 1]) * mprec[idx]))
 
@@ -84,6 +105,14 @@ def detection_ap(preds: np.ndarray, gts: np.ndarray, thresholds: Sequence[float]
     if len(preds) == 0 or len(gts) == 0:
         return ap
     preds = preds[np.argsort(-preds[:, 2], kind="stable")]
+    if len(gts) == 1:
+        # One GT window: the first window reaching the threshold is the only TP, at rank r; the
+        # enveloped precision is 1/r over the whole recall range, so AP = 1/r (0 without a hit).
+        iou1 = _iou_to(preds, gts[0])
+        for k, thr in enumerate(thresholds):
+            hit = np.flatnonzero(iou1 >= thr)
+            ap[k] = 1.0 / (hit[0] + 1) if len(hit) else 0.0
+        return ap
     iou = temporal_iou(preds[:, :2], gts)  # (P, G)
     for k, thr in enumerate(thresholds):
         used = np.zeros(len(gts), bool)
