@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import pathlib
+import warnings
 
 import numpy as np
 import torch
@@ -16,7 +17,8 @@ from pkg_shared.fsutil import atomic_write_bytes
 def export_torchscript(net, out: str | pathlib.Path, height: int, width: int, atol: float = 1e-4) -> dict:
     model = EmbeddingModel(net).eval()
     x = torch.randn(2, 3, height, width, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated but still the TorchScript format
         ref = model(x)
         traced = torch.jit.trace(model, x)
         buf = io.BytesIO()
@@ -37,7 +39,8 @@ def export_onnx(net, out: str | pathlib.Path, height: int, width: int, atol: flo
     model = EmbeddingModel(net).eval()
     x = torch.randn(2, 3, height, width, generator=torch.Generator().manual_seed(0))
     buf = io.BytesIO()
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript-based exporter needs no onnxscript
         torch.onnx.export(model, (x,), buf, input_names=["images"], output_names=["embeddings"],
                           dynamic_axes={"images": {0: "batch"}, "embeddings": {0: "batch"}}, opset_version=opset,
                           dynamo=False)
