@@ -107,6 +107,14 @@ class DetectConfig:
     nms_iou: float = 0.4
     max_dets: int = 300
     batch_size: int = 64
+    # milestone 2 (spec §5.2)
+    prop_pos_iou: float = 0.5
+    prop_neg_iou: float = 0.3
+    prop_nms_iou: float = 0.7
+    prop_top: int = 200
+    reg_weight: float = 1.0
+    smooth_l1_beta: float = 1.0 / 9.0
+    score_times_actionness: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,4 +123,6 @@ class RecognitionConfig:
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
     detect: DetectConfig = dataclasses.field(default_factory=DetectConfig)
-    task: Literal["recognition", "detection"] = "recognition"
+    # detection: milestone-1 window classifier (K+1 classes); proposal: milestone-2 proposal sub-network
+    # (model.num_classes = 4 outputs: 2 actionness logits + 2 boundary deltas)
+    task: Literal["recognition", "detection", "proposal"] = "recognition"

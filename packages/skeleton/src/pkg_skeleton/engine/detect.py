@@ -144,3 +144,92 @@ def read_folder(folder: str | os.PathLike[str], names: list[str] | None = None, 
             raise DataFormatError(f, "file not found")
         out[f.stem] = pkummd.read_labels(f, num_classes)
     return out
+
+
+# ---- milestone 2 (spec §5.2): proposal sub-network + classification sub-network ----
+
+def encode_deltas(anchor: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """``δc = (c* − c_a) / l_a``, ``δl = log(l* / l_a)`` for inclusive intervals (N, 2)."""
+    la = anchor[:, 1] - anchor[:, 0] + 1.0
+    lg = gt[:, 1] - gt[:, 0] + 1.0
+    ca = (anchor[:, 0] + anchor[:, 1]) / 2.0
+    cg = (gt[:, 0] + gt[:, 1]) / 2.0
+    return np.stack([(cg - ca) / la, np.log(lg / la)], axis=1)
+
+
+def decode_deltas(anchor: np.ndarray, deltas: np.ndarray, length: int) -> np.ndarray:
+    """Inverse of :func:`encode_deltas`, rounded to frames and clipped to ``[0, length - 1]``."""
+    la = anchor[:, 1] - anchor[:, 0] + 1.0
+    ca = (anchor[:, 0] + anchor[:, 1]) / 2.0
+    c = ca + deltas[:, 0] * la
+    ln = la * np.exp(np.clip(deltas[:, 1], -4, 4))
+    s = np.clip(np.round(c - (ln - 1) / 2), 0, length - 1)
+    e = np.clip(np.round(c + (ln - 1) / 2), 0, length - 1)
+    return np.stack([s, np.maximum(e, s)], axis=1).astype(np.int64)
+
+
+def proposal_samples(cfg: RecognitionConfig, split: str, seed: int = 0):
+    """Anchors with targets (actionness, δc, δl): positive IoU >= prop_pos_iou, negative < prop_neg_iou, 1:1."""
+    rng = np.random.default_rng(seed)
+    d = cfg.detect
+    out = []
+    for vid in pkummd_videos(cfg.data, split):
+        seq, labels = _load_video(cfg, vid)
+        f = seq.shape[1]
+        win = windows(f, d)
+        gts = np.array([[s, min(e, f - 1)] for _, s, e, _ in labels], dtype=np.int64).reshape(-1, 2)
+        if not len(gts):
+            continue
+        iou = _iou(win, gts)
+        best, arg = iou.max(1), iou.argmax(1)
+        pos = np.flatnonzero(best >= d.prop_pos_iou)
+        neg = np.flatnonzero(best < d.prop_neg_iou)
+        neg = rng.choice(neg, size=min(len(neg), max(len(pos), 1)), replace=False) if len(neg) else neg
+        deltas = encode_deltas(win[pos].astype(np.float64), gts[arg[pos]].astype(np.float64))
+        for i, dl in zip(pos, deltas):
+            out.append((f"{vid}@{win[i, 0]}", np.array([1.0, *dl], np.float32), seq[:, win[i, 0] : win[i, 1] + 1]))
+        for i in sorted(neg):
+            out.append((f"{vid}@{win[i, 0]}", np.zeros(3, np.float32), seq[:, win[i, 0] : win[i, 1] + 1]))
+    if not out:
+        raise DataFormatError(cfg.data.root or "?", f"no {split} anchors (empty split?)")
+    return out
+
+
+def _forward_windows(model, seq, segs, cfg: RecognitionConfig, device) -> torch.Tensor:
+    data_cfg = dataclasses.replace(cfg.data, test_crop=1.0)
+    outs = []
+    model.eval()
+    for i in range(0, len(segs), cfg.detect.batch_size):
+        xs = [prepare(seq[:, s : e + 1], data_cfg, cfg.model.frames, cfg.model.num_persons, False, None)
+              for s, e in segs[i : i + cfg.detect.batch_size]]
+        x = torch.stack([a for a, _ in xs]).to(device)
+        motion = torch.stack([m for _, m in xs]).to(device) if xs[0][1].numel() else None
+        outs.append(model(x, motion).float().cpu())
+    return torch.cat(outs)
+
+
+@torch.no_grad()
+def detect_two_stage(prop_model, prop_cfg: RecognitionConfig, cls_model, cls_cfg: RecognitionConfig,
+                     seq: np.ndarray, device) -> list[tuple[int, int, int, float]]:
+    """Anchors -> actionness + refined boundaries -> NMS 0.7, top 200 -> K+1 classifier -> per-class NMS."""
+    d = cls_cfg.detect
+    f = seq.shape[1]
+    win = windows(f, prop_cfg.detect)
+    out = _forward_windows(prop_model, seq, win, prop_cfg, device)
+    act = torch.softmax(out[:, :2], 1)[:, 1].numpy()
+    props = decode_deltas(win.astype(np.float64), out[:, 2:].numpy().astype(np.float64), f)
+    keep = temporal_nms(props.astype(np.float64) + [0, 1], act, prop_cfg.detect.prop_nms_iou,
+                        top_k=prop_cfg.detect.prop_top)
+    props, act = props[keep], act[keep]
+    probs = torch.softmax(_forward_windows(cls_model, seq, props, cls_cfg, device), 1).numpy()
+    dets = []
+    for c in range(1, probs.shape[1]):
+        score = probs[:, c] * (act if d.score_times_actionness else 1.0)
+        idx = np.flatnonzero(score >= d.score_thresh)
+        if not idx.size:
+            continue
+        for j in temporal_nms(props[idx].astype(np.float64) + [0, 1], score[idx], d.nms_iou):
+            k = idx[j]
+            dets.append((c, int(props[k, 0]), int(props[k, 1]), float(score[k])))
+    dets.sort(key=lambda t: -t[3])
+    return dets[: d.max_dets]

@@ -25,7 +25,14 @@ def load_model(path: str | pathlib.Path, device) -> tuple[torch.nn.Module, Recog
 
 def evaluate(model, cfg: RecognitionConfig, device, root: pathlib.Path | None = None) -> dict:
     data_cfg = cfg.data if root is None else dataclasses.replace(cfg.data, root=root)
-    samples, rep = load_split(data_cfg, "test", cfg.model.num_persons)
+    if cfg.task == "detection":  # window classifier: score the test windows (class 0 = background)
+        from pkg_skeleton.data.dataset import LoadReport
+        from pkg_skeleton.engine.detect import window_samples
+
+        samples = window_samples(dataclasses.replace(cfg, data=data_cfg), "test")
+        rep = LoadReport("test", samples=len(samples))
+    else:
+        samples, rep = load_split(data_cfg, "test", cfg.model.num_persons)
     ds = SkeletonDataset(samples, data_cfg, cfg.model.frames, cfg.model.num_persons, train=False)
     loader = torch.utils.data.DataLoader(ds, batch_size=cfg.train.batch_size)
     from pkg_skeleton.engine.train import predict

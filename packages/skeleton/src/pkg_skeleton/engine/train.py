@@ -40,6 +40,10 @@ def build_samples(cfg: RecognitionConfig):
         from pkg_skeleton.engine.detect import window_samples
 
         return window_samples(cfg, "train"), window_samples(cfg, "test")
+    if cfg.task == "proposal":
+        from pkg_skeleton.engine.detect import proposal_samples
+
+        return proposal_samples(cfg, "train"), proposal_samples(cfg, "test")
     train, rep_tr = load_split(cfg.data, "train", cfg.model.num_persons)
     test, rep_te = load_split(cfg.data, "test", cfg.model.num_persons)
     for rep in (rep_tr, rep_te):
@@ -71,6 +75,19 @@ def predict(model, loader, device) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.cat(logits), torch.cat(labels)
 
 
+def task_loss(logits: torch.Tensor, y: torch.Tensor, cfg: RecognitionConfig) -> torch.Tensor:
+    """Cross-entropy; for proposals CE on actionness + weight x smooth-L1 (beta 1/9) on positives' deltas."""
+    if cfg.task != "proposal":
+        return F.cross_entropy(logits, y, label_smoothing=cfg.train.label_smoothing)
+    act = y[:, 0].long()
+    loss = F.cross_entropy(logits[:, :2], act)
+    pos = act == 1
+    if pos.any():
+        reg = F.smooth_l1_loss(logits[pos, 2:], y[pos, 1:].to(logits.dtype), beta=cfg.detect.smooth_l1_beta)
+        loss = loss + cfg.detect.reg_weight * reg
+    return loss
+
+
 def transfer_weights(model: torch.nn.Module, state: dict) -> int:
     """Copy every tensor whose name and shape match (e.g. a recognition trunk into a detector)."""
     own = model.state_dict()
@@ -98,7 +115,10 @@ def train(cfg: RecognitionConfig, out: str | pathlib.Path, device: torch.device,
     train_ds = SkeletonDataset(train_s, cfg.data, t, m, train=True, seed=cfg.train.seed)
     test_ds = SkeletonDataset(test_s, cfg.data, t, m, train=False)
     labels = [lab for _, lab, _ in train_s] + [lab for _, lab, _ in test_s]
-    if max(labels) >= cfg.model.num_classes or min(labels) < 0:
+    if cfg.task == "proposal":
+        if cfg.model.num_classes != 4:
+            raise DataFormatError(cfg.data.root or "?", "task proposal needs model.num_classes=4 (2 actionness + 2 deltas)")
+    elif max(labels) >= cfg.model.num_classes or min(labels) < 0:
         raise DataFormatError(cfg.data.root or "?", f"labels span {min(labels)}..{max(labels)} but "
                               f"model.num_classes is {cfg.model.num_classes}")
 
@@ -138,14 +158,15 @@ def train(cfg: RecognitionConfig, out: str | pathlib.Path, device: torch.device,
             x, y = x.to(device), y.to(device)
             motion = motion.to(device) if motion.numel() else None
             logits = net(x, motion)
-            loss = F.cross_entropy(logits, y, label_smoothing=cfg.train.label_smoothing)
+            loss = task_loss(logits, y, cfg)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.train.clip_norm > 0:
                 torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.train.clip_norm)
             opt.step()
             tot_loss += loss.item() * len(y)
-            tot_correct += int((logits.argmax(1) == y).sum())
+            tot_correct += int((logits.argmax(1) == y).sum()) if cfg.task != "proposal" else int(
+                (logits[:, :2].argmax(1) == y[:, 0].long()).sum())
             tot_n += len(y)
         sched.step()
         stats = torch.tensor([tot_loss, tot_correct, tot_n], dtype=torch.float64)
@@ -156,7 +177,9 @@ def train(cfg: RecognitionConfig, out: str | pathlib.Path, device: torch.device,
             from pkg_skeleton.metrics.recognition import summarise
 
             logits, ys = predict(pdist.unwrap(net), _loader(test_ds, cfg, False, 0, pdist.DistInfo()), device)
-            res = summarise(logits, ys, cfg.model.num_classes)
+            if cfg.task == "proposal":  # actionness accuracy stands in for top-1
+                logits, ys = logits[:, :2], ys[:, 0].long()
+            res = summarise(logits, ys, 2 if cfg.task == "proposal" else cfg.model.num_classes)
             row.update(test_top1=res["top1"], test_top5=res["top5"], test_mean_class=res["mean_class_accuracy"])
             if res["top1"] > best["top1"]:
                 best = {"top1": res["top1"], "epoch": epoch}
