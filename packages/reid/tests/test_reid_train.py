@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from pkg_reid.config import LitmConfig, OptimConfig, load
-from pkg_reid.engine.lr import lr_factor
+from pkg_reid.engine.lr import beta1, lr_factor
 from pkg_reid.engine.train import train
 from pkg_reid.litm.schedule import LitmSchedule
 from pkg_shared.engine import load_checkpoint
@@ -43,6 +43,8 @@ def test_lr_schedule_restarts_per_stage():
     assert lr_factor(o, 6, 8) == pytest.approx(0.01)
     h = OptimConfig(decay="hermans", hermans_start=0.5, hermans_final_factor=0.001)
     assert lr_factor(h, 2, 8) == 1.0 and lr_factor(h, 8, 8) == pytest.approx(0.001)
+    assert lr_factor(h, 6, 8) == pytest.approx(0.001 ** 0.5)
+    assert beta1(h, 3, 8) == 0.9 and beta1(h, 4, 8) == 0.5 and beta1(o, 7, 8) == 0.9
 
 
 def _cfg(root, tiny, *extra):
