@@ -135,6 +135,11 @@ def test_bench_and_report_cli_on_hand_made_dataset(tmp_path, capsys):
     assert [r["hit1"] for r in qual["per_depth"]] == [True, True, False]
     assert qual["per_depth"][2]["regret"] == pytest.approx(10.0 * 3 + 1 - (10.0 * 2 + 2))
     assert (tmp_path / "q.png").is_file()
+    o = tmp_path / "o"
+    assert search.main(["oracle", "--bench", str(b), "--set", "model.widths=[4,8]", "--set", "search.target_depth=4",
+                        "--out", str(o)]) == 0
+    ores = json.loads((o / "result.json").read_text())
+    assert [p["best"] for p in ores["path"]] == ["1-1", "2-1", "3-1"] and ores["evaluations"] == 1 + 2 + 2
 
 
 def test_search_cli_tiny(tmp_path, capsys):

@@ -143,3 +143,18 @@ def test_corrupt_image_names_the_file(tmp_path):
     bad.write_bytes(b"\xff\xd8\xff garbage")
     with pytest.raises(DataFormatError, match="val_0.JPEG: cannot decode image"):
         load_rgb(bad)
+
+
+@pytest.mark.parametrize("dataset", ["tiny-imagenet", "imagenet"])
+def test_file_datasets_through_splits(tmp_path, dataset):
+    if dataset == "tiny-imagenet":
+        fake.write_tiny_imagenet(tmp_path, classes=3, per_class=4, val_per_class=2, test=1)
+        size = 64
+    else:
+        fake.write_imagenet(tmp_path, classes=3, per_class=4, val_per_class=2)
+        size = 32
+    s = build_splits(DataConfig(dataset=dataset, root=str(tmp_path), val_per_class=1, train_on="train_minus_val"), size)
+    assert (len(s.train), len(s.val), len(s.test), s.num_classes) == (9, 3, 6, 3)
+    for ds in (s.train, s.val, s.test):
+        x, y = ds[0]
+        assert x.shape == (3, size, size) and 0 <= int(y) < 3
