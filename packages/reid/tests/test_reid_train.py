@@ -137,3 +137,11 @@ def test_other_litm_modes_run_and_resume(market_root, tmp_path, mode, tiny):
     if mode == "residual_shift":
         assert ck["state"]["num_shifts"] == 1 and any(k.startswith("shifts.0") for k in ck["model"])
     assert out["epochs"] == 2
+
+
+def test_auto_switch_ends_stages_early_in_the_loop(market_root, tmp_path, tiny):
+    # threshold above any possible active fraction: every stage ends after `patience` epochs
+    cfg = _cfg(market_root, tiny, "litm.margins=[0.2,0.4]", "litm.stage_epochs=[5,5]", "litm.auto_switch=true",
+               "litm.active_frac_switch=1.01", "litm.patience=1", "ghis.enabled=false")
+    out = train(cfg, tmp_path / "r")
+    assert out["epochs"] == 2 and out["stages"] == 2
