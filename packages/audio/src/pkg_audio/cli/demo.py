@@ -40,7 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError("--iterations must be >= 2")
     import torch
 
-    torch.set_num_threads(min(2, torch.get_num_threads()))
+    # one intra-op thread: the tiny model gains little from two, and on a busy 2-core machine a
+    # second thread waits for a descheduled peer (5-10x slower steps measured); decoding runs in
+    # a thread pool beside it
+    torch.set_num_threads(1)
     from pkg_audio.config import load
     from pkg_audio.data.fake import class_freq, fake_classes, make_clip, make_fake
     from pkg_audio.engine.checkpoints import load_tagger
