@@ -132,3 +132,20 @@ def test_cuhk03_cache_is_reused_and_refreshed(tmp_path):
     victim.unlink()  # partial cache -> re-extracted
     cuhk03.extract(root, "labeled")
     assert victim.is_file() and len(list(d.glob("*.png"))) == n
+
+
+def test_corrupt_image_names_the_file(tmp_path):
+    import torch
+
+    from pkg_reid.config import DataConfig
+    from pkg_reid.data.dataset import ImageDataset
+    from pkg_reid.data.transforms import EvalTransform
+
+    base = make_market(tmp_path, ids=2, cams=2, per_cam=1)
+    victim = sorted((base / "query").iterdir())[0]
+    victim.write_bytes(b"\xff\xd8 truncated jpeg")
+    s = market1501.read(base)  # names are fine; decoding fails when the image is used
+    ds = ImageDataset(s.query, EvalTransform(DataConfig(height=32, width=16)))
+    with pytest.raises(DataFormatError) as e:
+        torch.utils.data.default_collate([ds[i] for i in range(len(ds))])
+    assert str(victim) in str(e.value)
