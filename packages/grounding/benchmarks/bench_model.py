@@ -25,7 +25,10 @@ def main(argv=None) -> None:
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--small", action="store_true", help="batch 8, hidden 64 (quick CPU check)")
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0 = torch default)")
     args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     dev = torch.device(args.device)
     b, t, n, dv = (8, 64, 20, 4096) if args.small else (64, 64, 20, 4096)
     hidden = 64 if args.small else 256

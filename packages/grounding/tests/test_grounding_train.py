@@ -52,7 +52,7 @@ def test_asst_overfits_charades_fake(tmp_path):
     after = headline(score_predictions(predict(res["model"], q, res["features"], res["vocab"], res["config"], CPU),
                                        q, res["config"]))[1]
     assert losses[-1] < 0.5 * losses[0]
-    assert after >= 0.7 and after > before
+    assert after >= 0.5 and after > before  # 0.75 here; margin for other CPUs
 
 
 def test_didemo_training_and_official_eval(tmp_path):
