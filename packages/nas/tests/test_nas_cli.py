@@ -87,8 +87,12 @@ def test_cli_pipeline_on_fake_data(tmp_path, capsys):
     assert export.main(["--checkpoint", str(run / "last.pt"), "--format", fmt, "--out", str(tmp_path / "exp")]) == 0
     rep = json.loads((tmp_path / "exp" / "export.json").read_text())
     assert rep["torchscript"]["max_abs_diff"] < 1e-4
-    assert report.main(["table", "--runs", str(run)]) == 0
-    assert "1-1-2-1" in capsys.readouterr().out
+    (tmp_path / "sr.json").write_text(json.dumps({"method": "inherited", "best": "1-1-2-1", "evaluations": 9,
+                                                  "supernet_epochs": 5, "path": []}))
+    assert report.main(["table", "--runs", str(run), "--search-result", str(tmp_path / "sr.json")]) == 0
+    text = capsys.readouterr().out
+    assert "| cifar100 | basic | 5 | 1-1-2-1 |" in text and "9 evals" in text and "inherited search" in text
+    assert "(n=1)" in text
 
 
 @pytest.mark.slow

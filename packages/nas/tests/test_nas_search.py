@@ -144,3 +144,31 @@ def test_supernet_search_resumes_identically(tmp_path):
     assert {"search_state.pt", "search_log.jsonl", "result.json", "best_assignment.txt"} <= {p.name for p in (tmp_path / "full").iterdir()}
     c = full["candidates"][0]
     assert c["acc_norecal"] is not None  # diagnostic score without BN recalibration is kept
+
+
+def test_supernet_training_reduces_loss_for_sampled_paths(tmp_path):
+    from pkg_nas.data.datasets import build_splits
+    from pkg_nas.models import Supernet
+    from pkg_nas.search.supernet_train import SupernetTrainer
+
+    write_cifar100(tmp_path, per_class=6, test_per_class=1, classes=3)
+    cfg = dataclasses.replace(tiny_cfg(tmp_path), train=TrainConfig(lr=0.8, weight_decay=0.0),
+                              data=DataConfig(root=str(tmp_path), batch_size=6, val_per_class=1, augment=False))
+    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, num_classes=3))
+    torch.manual_seed(0)
+    splits = build_splits(cfg.data)
+    sn = Supernet(cfg.model, (2, 2, 2, 2))
+    losses = []
+    tr = SupernetTrainer(cfg, sn, splits.train, log=lambda s: losses.append(float(s.split("loss ")[1].split()[0])))
+    cands = [LayerAssignment(a) for a in ((1, 1, 1, 1), (2, 1, 2, 1), (2, 2, 2, 2))]
+    tr.train(cands, 20, tag="t")
+    assert losses[-1] < 0.5 * losses[0], losses
+    for a in cands:  # every sampled path fits the training images
+        sn.eval()
+        x = torch.stack([splits.train_eval[i][0] for i in range(len(splits.train_eval))])
+        y = torch.stack([splits.train_eval[i][1] for i in range(len(splits.train_eval))])
+        from pkg_nas.search.bn_recal import recalibrate_bn
+
+        recalibrate_bn(sn, [x], a)
+        sn.eval()
+        assert (sn(x, a).argmax(1) == y).float().mean() >= 0.8

@@ -24,8 +24,36 @@ def _result(path: pathlib.Path) -> dict:
     return res
 
 
+def table_rows(runs: list[pathlib.Path], searches: list[dict]) -> list[dict]:
+    """One row per (dataset, family, assignment): top-1 mean ± std over the runs (seeds) given."""
+    import statistics
+
+    import yaml
+
+    groups: dict[tuple, list[dict]] = {}
+    for run in runs:
+        folder = run if run.is_dir() else run.parent
+        res = read_json(folder / "result.json")
+        cfg_path = folder / "config.yaml"
+        cfg = yaml.safe_load(cfg_path.read_text()) if cfg_path.is_file() else {}
+        key = (cfg.get("data", {}).get("dataset", ""), cfg.get("model", {}).get("family", ""), res.get("assignment"))
+        groups.setdefault(key, []).append(res)
+    rows = []
+    for (dataset, family, a), rs in groups.items():
+        t1 = [r.get("top1_test", float("nan")) for r in rs]
+        t5 = [r.get("top5_test", float("nan")) for r in rs]
+        std = statistics.stdev(t1) if len(t1) > 1 else 0.0
+        found = [s for s in searches if s.get("best") == a]
+        cost = f"{found[0]['evaluations']} evals, {found[0].get('supernet_epochs', 0)} supernet epochs" if found else ""
+        rows.append({"dataset": dataset, "family": family, "depth": rs[0].get("depth"), "assignment": a,
+                     "params_M": round(rs[0].get("params", 0) / 1e6, 2), "macs_M": round(rs[0].get("macs", 0) / 1e6, 1),
+                     "top1": f"{statistics.fmean(t1):.2f} ± {std:.2f} (n={len(t1)})", "top5": f"{statistics.fmean(t5):.2f}",
+                     "search_cost": cost, "source": (found[0]["method"] + " search") if found else "handcrafted"})
+    return rows
+
+
 def table(rows: list[dict], fmt: str) -> str:
-    cols = ["dataset", "family", "depth", "assignment", "params_M", "macs_M", "top1", "top5", "source"]
+    cols = ["dataset", "family", "depth", "assignment", "params_M", "macs_M", "top1", "top5", "search_cost", "source"]
     if fmt == "csv":
         return "\n".join([",".join(cols)] + [",".join(str(r.get(c, "")) for c in cols) for r in rows]) + "\n"
     head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
@@ -48,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     t = sub.add_parser("table", help="result table of nas-train runs")
     t.add_argument("--runs", required=True, nargs="+", type=pathlib.Path)
     t.add_argument("--format", choices=["md", "csv"], default="md")
-    t.add_argument("--source", default="searched")
+    t.add_argument("--search-result", nargs="*", default=[], type=pathlib.Path,
+                   help="search dirs/result.json: runs of their picks are labelled 'searched' with the search cost")
     t.add_argument("--out", type=pathlib.Path)
     args = p.parse_args(argv)
     if args.action == "quality":
@@ -67,18 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             rep["plot"] = str(plot_search_vs_bench(results, entries, args.plot))
         emit_json(rep, args.out)
         return 0
-    rows = []
-    for run in args.runs:
-        res = read_json(run / "result.json" if run.is_dir() else run)
-        import yaml
-
-        cfg_path = (run if run.is_dir() else run.parent) / "config.yaml"
-        cfg = yaml.safe_load(cfg_path.read_text()) if cfg_path.is_file() else {}
-        rows.append({"dataset": cfg.get("data", {}).get("dataset", ""), "family": cfg.get("model", {}).get("family", ""),
-                     "depth": res.get("depth"), "assignment": res.get("assignment"),
-                     "params_M": round(res.get("params", 0) / 1e6, 2), "macs_M": round(res.get("macs", 0) / 1e6, 1),
-                     "top1": round(res.get("top1_test", float("nan")), 2), "top5": round(res.get("top5_test", float("nan")), 2),
-                     "source": args.source})
+    rows = table_rows(args.runs, [_result(x) for x in args.search_result])
     text = table(rows, args.format)
     if args.out:
         atomic_write_text(args.out, text)
