@@ -162,7 +162,6 @@ class TrainConfig:
     max_monitor_clips: int = 2000
     seed: int = 0
     tensorboard: bool = True
-    amp: bool = False
 
     def __post_init__(self) -> None:
         if self.iterations < 1 or self.batch_size < 1:

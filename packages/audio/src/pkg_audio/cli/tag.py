@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--topk", type=int, default=None, help="number of classes to print (default: config, 10)")
     p.add_argument("--hop", type=float, default=None, help="sliding-window hop in seconds (default 5)")
     p.add_argument("--agg", choices=["max", "mean"], default=None, help="window aggregation (default max)")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="also list every class scoring at least this (default 0.5; not part of the metric)")
     p.add_argument("--heatmap", type=pathlib.Path, help="PNG path (with several files: FILE-stem is appended)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = p.parse_args(argv)
@@ -35,14 +37,16 @@ def main(argv: list[str] | None = None) -> int:
     device = resolve_device(args.device)
     model, cfg, names, mids = load_tagger(args.checkpoint, device)
     icfg = cfg.infer
-    for key, val in (("topk", args.topk), ("hop_seconds", args.hop), ("agg", args.agg)):
+    for key, val in (("topk", args.topk), ("hop_seconds", args.hop), ("agg", args.agg), ("threshold", args.threshold)):
         if val is not None:
             icfg = dataclasses.replace(icfg, **{key: val})
     results = []
     for f in args.files:
         r = tag_file(model, f, cfg, icfg, device)
         top = top_classes(r.clip_scores, names, mids, icfg.topk)
-        item = {"file": str(f), "duration_s": round(r.duration_s, 3), "windows": len(r.window_starts), "top": top}
+        above = [names[i] for i in (r.clip_scores >= icfg.threshold).nonzero()[0]]
+        item = {"file": str(f), "duration_s": round(r.duration_s, 3), "windows": len(r.window_starts), "top": top,
+                "threshold": icfg.threshold, "above_threshold": above}
         if args.heatmap:
             from pkg_audio.engine.vis import plot_tagging
 
@@ -54,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{f} ({r.duration_s:.1f} s, {len(r.window_starts)} window(s))")
             for t in top:
                 print(f"  {t['score']:.3f}  {t['name']}  [{t['mid']}]")
+            print(f"  classes >= {icfg.threshold:g}: {', '.join(above) if above else 'none'}")
     if args.json:
         print(json.dumps(results if len(results) > 1 else results[0], indent=2))
     return 0
