@@ -101,3 +101,21 @@ def test_export_torchscript_and_onnx(tmp_path):
     assert export_torchscript(folded, x, tmp_path / "m.ts") < 1e-5
     pytest.importorskip("onnxruntime")
     assert export_onnx(folded, x, tmp_path / "m.onnx") < 1e-4
+
+
+@pytest.mark.slow
+def test_torchrun_two_process_gloo(fake, tmp_path):
+    """Two CPU processes (gloo) through torchrun: rank 0 writes the checkpoint, training completes."""
+    import subprocess
+    import sys
+
+    args = ["--set", f"data.root={fake}", "--set", "model.num_classes=2", "--set", "model.width=4",
+            "--set", "data.clip_len=4", "--set", "data.train_scale=[20,24]", "--set", "data.crop_size=16",
+            "--set", "data.val_short_side=16", "--set", "data.test_short_side=16", "--set", "train.epochs=1",
+            "--set", "train.batch_size=1"]
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "-m",
+                        "pkg_video.cli.train", "--config", "tiny_motion", *args, "--out", str(tmp_path / "ddp"),
+                        "--device", "cpu", "--workers", "0"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    ck = torch.load(tmp_path / "ddp" / "last.pt", weights_only=True)
+    assert ck["epoch"] == 1

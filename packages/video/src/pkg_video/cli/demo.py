@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or pathlib.Path("video_demo")
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+    torch.set_num_threads(1)  # tiny tensors: one thread is as fast and never oversubscribes
 
     from pkg_shared.logging import setup
     from pkg_video.analysis import coefficients as co
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     seed = 0 if args.seed is None else args.seed
     data = out / "k400_fake"
     _say(t0, f"writing a tiny Kinetics-400-format set ({args.classes} motion classes) to {data}")
-    make_fake_kinetics(data, num_classes=args.classes, per_class={"train": 8, "val": 4}, seed=seed)
+    make_fake_kinetics(data, num_classes=args.classes, per_class={"train": 16, "val": 4}, seed=seed)
     overrides = [f"data.root={data}", f"model.num_classes={args.classes}", f"train.seed={seed}"]
     if args.epochs:
         overrides.append(f"train.epochs={args.epochs}")
