@@ -106,6 +106,20 @@ def test_train_eval_score_infer_export_vis_chain(tmp_path, capsys):
     assert len(list((tmp_path / "figs").glob("*.png"))) == 1
 
 
+def test_didemo_prior_through_score_cli(tmp_path, capsys):
+    from pkg_grounding.data.didemo import read_didemo
+    from pkg_grounding.metrics.didemo import evaluate_didemo, frequency_prior
+
+    data_cli.main(["make-fake", "--dataset", "didemo", "--out", str(tmp_path)])
+    capsys.readouterr()
+    assert score_cli.main(["--prior", "--dataset", "didemo", "--root", str(tmp_path), "--split", "val"]) == 0
+    got = json.loads(capsys.readouterr().out)["metrics"]["mcn"]
+    prior = frequency_prior([q.times for q in read_didemo(tmp_path / "train_data.json")])
+    val = read_didemo(tmp_path / "val_data.json")
+    ref = evaluate_didemo([prior] * len(val), [q.times for q in val])
+    assert got["Rank@1"] == ref["Rank@1"] and got["mIoU"] == ref["mIoU"]
+
+
 def test_onnx_export_matches_pytorch(tmp_path):
     pytest.importorskip("onnxruntime")
     from pkg_grounding.config import ModelConfig
