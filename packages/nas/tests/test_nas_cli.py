@@ -32,6 +32,8 @@ def test_bad_inputs_exit_two_with_one_line(tmp_path, capsys):
         (train, ["--config", str(tmp_path / "nope.yaml")]),
         (train, ["--config", "cifar100_full", "--set", "train.epochz=3"]),
         (train, ["--config", "cifar100_full", "--set", "data.root=" + str(tmp_path)]),
+        (train, ["--config", "cifar100_full", "--assignment", "2-2-2"]),
+        (profile, ["--assignment", "2-2-2-2-2"]),
         (eval, ["--checkpoint", str(tmp_path / "none.pt")]),
         (bench, ["query", "--bench", str(tmp_path / "none.jsonl")]),
         (search, ["inherited", "--set", "search.target_depth=2", "--set", f"data.root={tmp_path}"]),

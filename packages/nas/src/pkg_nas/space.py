@@ -14,6 +14,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from pkg_shared.errors import ConfigError
 
 
+class AssignmentError(ConfigError, ValueError):
+    """An assignment that does not fit a network or supernet (wrong stage count, too deep)."""
+
+
 class LayerAssignment(tuple):
     """An immutable tuple of positive ints that prints as ``"2-2-2-2"``."""
 

@@ -31,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
         cfg = dataclasses.replace(cfg, assignment=str(LayerAssignment.parse(args.assignment)))
     if args.seed is not None:
         cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, seed=args.seed))
-    LayerAssignment.parse(cfg.assignment)
+    from pkg_nas.profile import profile
+
+    profile(cfg.model, cfg.assignment)  # rejects an assignment that does not fit the model before any work
     out = args.out or pathlib.Path("runs") / f"train_{cfg.assignment}"
     rank0 = os.environ.get("RANK", "0") == "0"
     setup(out, rank=0 if rank0 else 1)

@@ -13,7 +13,7 @@ from torch import nn
 
 from pkg_nas.config import ModelConfig
 from pkg_nas.models.blocks import BLOCKS
-from pkg_nas.space import LayerAssignment
+from pkg_nas.space import AssignmentError, LayerAssignment
 
 
 def make_stem(cfg: ModelConfig) -> tuple[nn.Conv2d, nn.BatchNorm2d, nn.Module | None]:
@@ -37,7 +37,7 @@ class StagedNet(nn.Module):
         super().__init__()
         blocks = LayerAssignment(blocks)
         if len(blocks) != cfg.stages:
-            raise ValueError(f"assignment {blocks} has {len(blocks)} stages but widths {list(cfg.widths)} have {cfg.stages}")
+            raise AssignmentError(f"assignment {blocks} has {len(blocks)} stages but widths {list(cfg.widths)} have {cfg.stages}")
         self.cfg = cfg
         self.blocks = blocks
         block_cls = BLOCKS[cfg.family]
@@ -76,7 +76,7 @@ class StagedNet(nn.Module):
     def check_active(self, active: Sequence[int]) -> LayerAssignment:
         a = LayerAssignment(active)
         if len(a) != len(self.blocks) or any(n > m for n, m in zip(a, self.blocks)):
-            raise ValueError(f"assignment {a} does not fit in this network's blocks {self.blocks}")
+            raise AssignmentError(f"assignment {a} does not fit in this network's blocks {self.blocks}")
         return a
 
     def features(self, x: torch.Tensor, active: Sequence[int] | None = None) -> torch.Tensor:
