@@ -88,3 +88,10 @@ def test_round_trip_through_yaml(tmp_path):
     again = load_config(Train, path)
     assert again == cfg
     assert to_dict(cfg)["root"] == "/x"
+
+
+def test_exponent_floats_from_overrides():
+    cfg = load_config(Train, None, ["optim.lr=1e-3"])
+    assert cfg.optim.lr == pytest.approx(0.001)
+    with pytest.raises(ConfigError, match="expected a number"):
+        load_config(Train, None, ["optim.lr=fast"])

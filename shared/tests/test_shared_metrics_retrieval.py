@@ -93,3 +93,23 @@ def test_pairwise_distance_np():
     b = np.array([[3.0, 4.0]])
     assert pairwise_distance_np(a, b).ravel().tolist() == pytest.approx([5.0, np.sqrt(20.0)])
     assert pairwise_distance_np(a[1:], a[1:], "cosine")[0, 0] == pytest.approx(0.0)
+
+
+def test_vectorised_evaluation_matches_per_query_definition():
+    from pkg_shared.metrics.retrieval import hit_positions
+
+    rng = np.random.default_rng(7)
+    q_ids, q_cams = rng.integers(0, 6, 30), rng.integers(0, 3, 30)
+    g_ids, g_cams = rng.integers(-1, 6, 80), rng.integers(0, 3, 80)
+    good, junk = market_masks(q_ids, q_cams, g_ids, g_cams)
+    dist = np.round(rng.random((30, 80)), 1).astype(np.float32)  # many ties
+    r = evaluate_rankings(dist, good, junk, max_rank=20, invalid_query="zero")
+    for i in range(30):
+        hits = hit_positions(np.argsort(dist[i], kind="stable"), good[i], junk[i])
+        assert r["valid"][i] == (len(hits) > 0)
+        if len(hits):
+            assert r["ap_official"][i] == pytest.approx(average_precision_from_hits(hits, "official"))
+            assert r["ap_non_interpolated"][i] == pytest.approx(average_precision_from_hits(hits, "non_interpolated"))
+    first = [hit_positions(np.argsort(dist[i], kind="stable"), good[i], junk[i]) for i in range(30)]
+    rank1 = np.mean([len(h) > 0 and h[0] == 0 for h in first])
+    assert r["rank1"] == pytest.approx(rank1)

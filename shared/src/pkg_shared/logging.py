@@ -69,6 +69,11 @@ class MetricsLogger:
             for k, v in values.items():
                 self._tb.add_scalar(k, v, step)
 
+    def histogram(self, tag: str, values: Any, step: int) -> None:
+        """Distribution of ``values`` (tensor or array) in TensorBoard; a no-op without it."""
+        if self._tb is not None:
+            self._tb.add_histogram(tag, values, step)
+
     def _rewrite(self, columns: list[str]) -> None:
         rows: list[dict[str, str]] = []
         if self.csv_path.exists() and self._columns:

@@ -67,7 +67,9 @@ def evaluate_rankings(
     ``invalid_query``: queries with no good match are skipped (torchreid) or count as zero
     (layumi's divide-by-all-queries habit). The per-query AP arrays are returned for error analysis.
     """
-    dist = np.asarray(dist, dtype=np.float64)
+    dist = np.asarray(dist)
+    if not np.issubdtype(dist.dtype, np.floating):
+        dist = dist.astype(np.float64)
     q, g = dist.shape
     good = np.asarray(good, dtype=bool)
     junk = np.zeros_like(good) if junk is None else np.asarray(junk, dtype=bool)
@@ -78,17 +80,34 @@ def evaluate_rankings(
     ap_non = np.zeros(q)
     inp = np.zeros(q)
     valid = np.zeros(q, dtype=bool)
-    for i in range(q):
-        order = np.argsort(dist[i], kind="stable")
-        hits = hit_positions(order, good[i], junk[i])
-        if len(hits) == 0:
-            continue
-        valid[i] = True
-        if hits[0] < max_rank:
-            cmc[i, hits[0]:] = 1.0
-        ap_off[i] = average_precision_from_hits(hits, "official")
-        ap_non[i] = average_precision_from_hits(hits, "non_interpolated")
-        inp[i] = len(hits) / (hits[-1] + 1.0)
+    # Vectorised over blocks of queries (no float64 copy of the whole matrix, no per-query loop).
+    chunk = max(1, min(q, (1 << 24) // max(g, 1)))
+    for a in range(0, q, chunk):
+        b = min(q, a + chunk)
+        order = np.argsort(dist[a:b], axis=1, kind="stable")
+        gd = np.take_along_axis(good[a:b], order, axis=1)
+        jk = np.take_along_axis(junk[a:b], order, axis=1)
+        pos = np.cumsum(~jk, axis=1) - 1  # junk-free 0-based position of each ranked item
+        hit = gd & ~jk
+        n_hits = hit.sum(axis=1)
+        ok = n_hits > 0
+        valid[a:b] = ok
+        i_idx = np.cumsum(hit, axis=1).astype(np.float64)  # 1-based hit index at each hit
+        r = pos.astype(np.float64)
+        p_at = np.where(hit, i_idx / (r + 1.0), 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_before = np.where(r == 0, 1.0, (i_idx - 1.0) / np.where(r == 0, 1.0, r))
+        trap = np.where(hit, (p_before + p_at) / 2.0, 0.0)
+        denom_q = np.maximum(n_hits, 1)
+        ap_non[a:b] = np.where(ok, p_at.sum(axis=1) / denom_q, 0.0)
+        ap_off[a:b] = np.where(ok, trap.sum(axis=1) / denom_q, 0.0)
+        first = np.where(ok, np.argmax(hit, axis=1), 0)
+        first_pos = pos[np.arange(b - a), first]
+        last = hit.shape[1] - 1 - np.argmax(hit[:, ::-1], axis=1)
+        last_pos = pos[np.arange(b - a), last]
+        inp[a:b] = np.where(ok, n_hits / (last_pos + 1.0), 0.0)
+        ranks = np.arange(max_rank)[None, :]
+        cmc[a:b] = np.where(ok[:, None] & (ranks >= first_pos[:, None]), 1.0, 0.0)
     if invalid_query == "skip":
         rows = valid
         denom = max(int(valid.sum()), 1)
