@@ -65,7 +65,8 @@ def export(model: TLLNet, out: str | pathlib.Path, fmt: str = "torchscript", hei
         with torch.no_grad():
             traced = torch.jit.trace(wrapper, inputs)
         traced.save(str(tmp))
-        got = [t.numpy() for t in torch.jit.load(str(tmp))(*inputs)]
+        with torch.no_grad():
+            got = [t.numpy() for t in torch.jit.load(str(tmp))(*inputs)]
     else:
         require("onnx", "onnx", "pkg-detect")
         ort = require("onnxruntime", "onnx", "pkg-detect")

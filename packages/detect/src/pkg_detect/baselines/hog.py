@@ -14,6 +14,11 @@ class HogDetector:
                  win_stride: int = 8, scale: float = 1.05, group_threshold: int = 2) -> None:
         import cv2
 
+        if not hasattr(cv2, "HOGDescriptor"):
+            from pkg_shared.errors import PkgError
+
+            raise PkgError(f"OpenCV {cv2.__version__} has no HOGDescriptor (OpenCV 5 moved it out of the main "
+                           "module); install opencv-python<5 or opencv-contrib-python for the HOG baseline")
         if model == "daimler":
             self.hog = cv2.HOGDescriptor((48, 96), (16, 16), (8, 8), (8, 8), 9)
             self.hog.setSVMDetector(cv2.HOGDescriptor_getDaimlerPeopleDetector())

@@ -116,10 +116,11 @@ def make_citypersons(root, seed: int = 0, n_images: int = 2, size=(1024, 2048)) 
     images = []
     for k in range(n_images):
         hh, ww = size
+        sc = hh / 1024
         img = background(hh, ww, rng)
         objs = []
-        for j, ph in enumerate((300, 160, 90, 60, 40)):
-            x = float(rng.uniform(50, ww - 300))
+        for j, ph in enumerate(sc * np.array([300, 160, 90, 60, 40])):
+            x = float(rng.uniform(50 * sc, ww - 300 * sc))
             y = float(hh * 0.75 - ph)
             box = np.array([x, y, 0.41 * ph, ph])
             draw_person(img, box, rng.integers(10, 70, 3))
@@ -127,8 +128,9 @@ def make_citypersons(root, seed: int = 0, n_images: int = 2, size=(1024, 2048)) 
             if j == 1:
                 vis[2] *= 0.5
             objs.append(cp.CpObject("pedestrian", box, vis, 24000 + j))
-        objs.append(cp.CpObject("rider", np.array([100.0, 300, 60, 130]), np.array([100.0, 300, 60, 130]), 25000))
-        objs.append(cp.CpObject("ignore", np.array([1500.0, 200, 200, 150]), np.array([1500.0, 200, 200, 150])))
+        rider, ign = sc * np.array([100.0, 300, 60, 130]), sc * np.array([1500.0, 200, 200, 150])
+        objs.append(cp.CpObject("rider", rider, rider.copy(), 25000))
+        objs.append(cp.CpObject("ignore", ign, ign.copy()))
         city = "frankfurt"
         stem = f"{city}_{k:06d}_{19 + k:06d}"
         write_image(root / "leftImg8bit" / "val" / city / f"{stem}_leftImg8bit.png", img)
