@@ -18,7 +18,7 @@ def _cfg(root, tiny, extra=()):
 def test_resume_continues_exactly(fake_root, tmp_path, tiny):
     cfg = _cfg(fake_root, tiny)
     full = train(cfg, tmp_path / "full")
-    part = train(cfg, tmp_path / "part", stop_after=3)  # crosses no phase switch yet: step 3 = switch
+    part = train(cfg, tmp_path / "part", stop_after=3)  # interrupted right at the mix -> fine-tune switch
     assert part["step"] == 3
     res = train(cfg, tmp_path / "part", resume=True)
     assert res["step"] == 6
