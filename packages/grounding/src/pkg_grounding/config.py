@@ -12,7 +12,7 @@ from typing import Literal
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
-    name: Literal["asst", "mean_pool"] = "asst"
+    name: Literal["asst", "mean_pool", "mcn"] = "asst"
     video_dim: int = 4096  # D_v of the features (RGB and flow concatenated when both are used)
     vocab_size: int = 1300  # filled from the vocabulary file when training
     word_dim: int = 300  # GloVe 6B-300d
@@ -29,6 +29,8 @@ class ModelConfig:
     rnn_dropout: float = 0.2
     freeze_embeddings: bool = True
     unk_learned: bool = True  # OOV -> a learned <unk> vector (2D-TAN uses a zero vector)
+    mcn_hidden: int = 1000  # MCN baseline: LSTM / visual MLP width
+    mcn_embed: int = 100  # MCN baseline: joint embedding size
 
     def __post_init__(self) -> None:
         if not 1 <= self.levels <= 4:
@@ -66,6 +68,9 @@ class DataConfig:
 
 @dataclasses.dataclass(frozen=True)
 class LossConfig:
+    kind: Literal["asst", "mcn_ranking"] = "asst"
+    margin: float = 0.1  # mcn_ranking hinge margin
+    inter_weight: float = 0.2  # mcn_ranking: weight of the inter-video term (lambda)
     beta: float = 1.0  # weight of the inside BCE
     boundary_sigma: float = 0.0  # >0: Gaussian label smoothing of start/end targets (steps)
     pos_weight_max: float = 10.0

@@ -58,6 +58,12 @@ def didemo_ranking(scores: np.ndarray, num_segments: int, k: int) -> list[tuple[
     return [MOMENTS[i] for i in order]
 
 
+def rank_moment_scores(scores21: np.ndarray, num_segments: int) -> list[tuple[int, int]]:
+    """Rank 21 per-moment scores (MCN baseline output), same rules as :func:`didemo_ranking`."""
+    vals = np.array([v if b < num_segments else -np.inf for v, (_, b) in zip(scores21, MOMENTS)])
+    return [MOMENTS[i] for i in np.argsort(-vals, kind="stable")]
+
+
 def charades_candidates(scores: np.ndarray, duration: float, top: int = 100) -> np.ndarray:
     """The ``top`` best segments (before NMS) as rows [start_s, end_s, score], best first."""
     t = scores.shape[0]

@@ -8,10 +8,10 @@ from torch.utils.data import DataLoader
 
 from pkg_grounding.config import GroundingConfig
 from pkg_grounding.data.dataset import Features, GroundingDataset, collate
-from pkg_grounding.data.didemo import chunk_to_seconds
+from pkg_grounding.data.didemo import MOMENTS, chunk_to_seconds
 from pkg_grounding.data.records import Query
 from pkg_grounding.data.vocab import Vocab
-from pkg_grounding.decode import charades_candidates, didemo_ranking, segment_scores
+from pkg_grounding.decode import charades_candidates, didemo_ranking, rank_moment_scores, segment_scores
 from pkg_grounding.metrics.charades import evaluate_charades
 from pkg_grounding.metrics.didemo import evaluate_didemo
 from pkg_shared.logging import progress
@@ -30,6 +30,15 @@ def predict(model: torch.nn.Module, queries: list[Query], feats: Features, vocab
     for batch in it:
         logits = model(batch["video"].to(device), batch["video_mask"].to(device), batch["words"].to(device),
                        batch["word_mask"].to(device))
+        if logits.dim() == 2:  # MCN baseline: 21 moment scores
+            for row, qi in enumerate(batch["qi"].tolist()):
+                q = queries[qi]
+                ranked = rank_moment_scores(logits[row].cpu().numpy(), q.num_segments)
+                sc = dict(zip(MOMENTS, logits[row].cpu().tolist()))
+                out[qi] = {"qid": q.qid, "vid": q.vid, "query": q.sentence, "duration": q.duration,
+                           "pred_moments": [list(m) for m in ranked],
+                           "pred_windows": [[*chunk_to_seconds(a, b), sc[(a, b)]] for a, b in ranked]}
+            continue
         scores = segment_scores(logits, batch["video_mask"].to(device), cfg.decode.lambda_in, cfg.decode.lambda_out,
                                 cfg.decode.max_len_steps).cpu().numpy()
         inside = torch.sigmoid(logits[..., 2]).cpu().numpy()

@@ -17,9 +17,10 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from pkg_grounding.config import GroundingConfig
 from pkg_grounding.data.dataset import Features, GroundingDataset, collate, read_split
+from pkg_grounding.data.didemo import MOMENT_INDEX
 from pkg_grounding.data.vocab import Vocab, read_glove
 from pkg_grounding.engine.evaluate import headline, predict, score_predictions
-from pkg_grounding.losses import asst_loss
+from pkg_grounding.losses import asst_loss, mcn_ranking_loss
 from pkg_grounding.models import build_model
 from pkg_shared.config import dump_yaml, to_dict
 from pkg_shared.engine import (
@@ -35,6 +36,10 @@ from pkg_shared.fsutil import atomic_write_json
 from pkg_shared.logging import MetricsLogger, progress
 
 log = logging.getLogger("pkg_grounding.train")
+# (a, b) chunk pair -> index in the MCN moment order (-1 for a > b)
+MOMENT_TABLE = torch.full((6, 6), -1, dtype=torch.long)
+for (_a, _b), _i in MOMENT_INDEX.items():
+    MOMENT_TABLE[_a, _b] = _i
 
 
 def prepare_data(cfg: GroundingConfig):
@@ -79,6 +84,11 @@ def train(cfg: GroundingConfig, out_dir: str | pathlib.Path, device: torch.devic
     info = D.init_from_env(device)
     device = D.device_for(info, device)
     seed_everything(cfg.train.seed + info.rank)
+    use_ranking = cfg.model.name == "mcn"
+    if use_ranking and cfg.data.dataset != "didemo":
+        raise ConfigError("model.name=mcn (the MCN baseline) scores the 21 DiDeMo moments: use data.dataset=didemo")
+    if cfg.loss.kind == "mcn_ranking" and not use_ranking:
+        raise ConfigError("loss.kind=mcn_ranking needs model.name=mcn")
     feats, train_q, val_q, vocab = prepare_data(cfg)
     model, cfg = build(cfg, feats, vocab)
     model.to(device)
@@ -129,9 +139,18 @@ def train(cfg: GroundingConfig, out_dir: str | pathlib.Path, device: torch.devic
         bar = progress(loader, desc=f"epoch {epoch + 1}/{cfg.train.epochs}", leave=False, disable=None if info.is_main else True)
         for batch in bar:
             video, vmask = batch["video"].to(device), batch["video_mask"].to(device)
-            logits = net(video, vmask, batch["words"].to(device), batch["word_mask"].to(device))
-            parts = asst_loss(logits, vmask, batch["target"].to(device), cfg.loss.beta, cfg.loss.boundary_sigma,
-                              cfg.loss.pos_weight_max)
+            words, wmask = batch["words"].to(device), batch["word_mask"].to(device)
+            logits = net(video, vmask, words, wmask)
+            if use_ranking:  # MCN: intra-video ranking + inter-video (the next sample's video, same moment)
+                k = cfg.data.steps_per_chunk
+                tgt = batch["target"].to(device)
+                gt = MOMENT_TABLE.to(device)[tgt[:, 0] // k, tgt[:, 1] // k]
+                inter = net(video.roll(1, 0), vmask.roll(1, 0), words, wmask).gather(1, gt[:, None])[:, 0] \
+                    if video.shape[0] > 1 else None
+                parts = mcn_ranking_loss(logits, gt, cfg.loss.margin, cfg.loss.inter_weight, inter)
+            else:
+                parts = asst_loss(logits, vmask, batch["target"].to(device), cfg.loss.beta, cfg.loss.boundary_sigma,
+                                  cfg.loss.pos_weight_max)
             optim.zero_grad(set_to_none=True)
             parts["loss"].backward()
             if cfg.train.grad_clip > 0:
