@@ -177,3 +177,37 @@ def test_didemo_ranking_has_all_21_once_and_masks_missing_chunks():
     assert ranked[-6:] == [m for m in MOMENTS if m[1] == 5]
     ties = didemo_ranking(np.zeros((6, 6)), 6, 1)
     assert ties == list(MOMENTS)  # stable: MCN order breaks ties
+
+
+# ---------------------------------------------------------------- ASST loss (spec 3)
+
+
+def test_asst_loss_against_torch_reference():
+    from pkg_grounding.losses import asst_loss
+
+    torch.manual_seed(0)
+    logits = torch.randn(2, 8, 3)
+    mask = torch.ones(2, 8)
+    mask[1, 6:] = 0
+    target = torch.tensor([[1, 3], [2, 5]])
+    out = asst_loss(logits, mask, target, beta=0.5)
+    f = torch.nn.functional
+    se = []
+    for b in range(2):
+        n = int(mask[b].sum())
+        se.append(f.cross_entropy(logits[b, :n, 0][None], target[b, :1]) + f.cross_entropy(logits[b, :n, 1][None], target[b, 1:]))
+    ins = []
+    for b in range(2):
+        n = int(mask[b].sum())
+        y = torch.zeros(n)
+        y[target[b, 0] : target[b, 1] + 1] = 1
+        pw = torch.clamp((n - y.sum()) / y.sum(), 1.0, 10.0)
+        w = torch.where(y > 0, pw, torch.ones(n))
+        ins.append((f.binary_cross_entropy_with_logits(logits[b, :n, 2], y, reduction="none") * w).sum() / n)
+    ref = torch.stack(se).mean() + 0.5 * torch.stack(ins).mean()
+    torch.testing.assert_close(out["loss"], ref)
+    # a vanishing Gaussian width is the hard target again
+    sharp = asst_loss(logits, mask, target, beta=0.5, boundary_sigma=1e-3)
+    torch.testing.assert_close(sharp["loss"], ref)
+    smooth = asst_loss(logits, mask, target, beta=0.5, boundary_sigma=1.0)
+    assert not torch.allclose(smooth["loss"], ref)
