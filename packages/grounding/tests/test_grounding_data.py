@@ -130,6 +130,11 @@ def test_feature_stores_hdf5_npy_npz_and_missing(tmp_path):
     (tmp_path / "npz").mkdir()
     np.savez(tmp_path / "npz" / "vid1.npz", features=a)
     assert FeatureStore(tmp_path / "npz").fmt == "npz_dir"
+    (tmp_path / "h5dir").mkdir()
+    with h5py.File(tmp_path / "h5dir" / "vgg_fc7_fps25_123@N01_456_ab.h5", "w") as h:
+        h.create_dataset("features", data=a)
+    per_frame = FeatureStore(tmp_path / "h5dir")
+    assert per_frame.fmt == "h5_dir" and per_frame.get("123@N01_456_ab.mov").shape == (7, 4)
     (tmp_path / "bad.h5").write_text("not hdf5")
     with pytest.raises(DataFormatError, match="bad.h5"):
         FeatureStore(tmp_path / "bad.h5")

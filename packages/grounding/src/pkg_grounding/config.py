@@ -45,7 +45,7 @@ class DataConfig:
     root: str = ""  # folder of the annotation files (official names) -- see README "data layout"
     features: str = ""  # HDF5 file or folder of .npy/.npz (relative to root when not absolute)
     flow_features: str = ""  # DiDeMo: average_global_flow.h5 (concatenated to RGB)
-    features_format: Literal["auto", "hdf5", "npy_dir", "npz_dir"] = "auto"
+    features_format: Literal["auto", "hdf5", "npy_dir", "npz_dir", "h5_dir"] = "auto"
     npz_key: str = "features"
     feature_rate: float = 0.0  # features per second; 0 = spread the F features over the duration
     num_steps: int = 64  # T for Charades-STA; DiDeMo uses 6 * steps_per_chunk

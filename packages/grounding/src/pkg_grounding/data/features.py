@@ -5,7 +5,9 @@ extension is accepted too):
 * ``hdf5``: one dataset per video, shape (F, D) -- 2D-TAN ``vgg_rgb_features.hdf5``, MCN
   ``average_fc7.h5`` (6, D) -- or one group per video holding a ``features`` dataset;
 * ``npy_dir``: ``DIR/<vid>.npy`` with (F, D) (I3D as distributed by VSLNet and others);
-* ``npz_dir``: ``DIR/<vid>.npz`` with the array under ``npz_key`` (Moment-DETR style).
+* ``npz_dir``: ``DIR/<vid>.npz`` with the array under ``npz_key`` (Moment-DETR style);
+* ``h5_dir``: one HDF5 file per video holding a ``features`` dataset (MCN per-frame release, file
+  names ``...fps25_<video>.h5``: the part after ``fps25_`` is the key, else the file stem).
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ def detect_format(path: pathlib.Path) -> str:
             return "npy_dir"
         if any(path.glob("*.npz")):
             return "npz_dir"
-        raise DataFormatError(path, "feature folder holds no .npy or .npz files")
+        if any(path.glob("*.h5")):
+            return "h5_dir"
+        raise DataFormatError(path, "feature folder holds no .npy, .npz or .h5 files")
     raise DataFormatError(path, "feature file or folder not found")
 
 
@@ -50,6 +54,11 @@ class FeatureStore:
             except OSError as exc:
                 raise DataFormatError(self.path, f"not a readable HDF5 file ({exc})") from exc
             self._keys = set(self._h5.keys())
+        elif self.fmt == "h5_dir":
+            if not self.path.is_dir():
+                raise DataFormatError(self.path, "feature folder not found")
+            self._files = {p.stem.split("fps25_", 1)[-1]: p for p in self.path.glob("*.h5")}
+            self._keys = set(self._files)
         elif self.fmt in ("npy_dir", "npz_dir"):
             if not self.path.is_dir():
                 raise DataFormatError(self.path, "feature folder not found")
@@ -81,6 +90,17 @@ class FeatureStore:
                     raise DataFormatError(self.path, f"group {key!r} has no 'features' dataset")
                 node = node["features"]
             arr = np.asarray(node[()], dtype=np.float32)
+        elif self.fmt == "h5_dir":
+            import h5py
+
+            f = self._files[key]
+            try:
+                with h5py.File(f, "r") as h:
+                    if "features" not in h:
+                        raise DataFormatError(f, "no 'features' dataset")
+                    arr = np.asarray(h["features"][()], dtype=np.float32)
+            except OSError as exc:
+                raise DataFormatError(f, f"not a readable HDF5 file ({exc})") from exc
         elif self.fmt == "npy_dir":
             try:
                 arr = np.load(self.path / f"{key}.npy").astype(np.float32)
