@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import pathlib
+import shutil
 import time
 
 from pkg_shared.cli import entrypoint, make_parser
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     say("3/5 supernet + inherited-sampling search 4 -> 6, and the uniform one-shot baseline")
     results = {}
     for method in ("inherited", "uniform"):
+        shutil.rmtree(out / f"search_{method}", ignore_errors=True)  # a rerun starts fresh, not resumed
         r = run_search(cfg, method, out / f"search_{method}", splits=splits, log=lambda s: None)
         results[method] = r
         say(f"   {method}: pick {r['best']} after {r['evaluations']} evaluations, {r['supernet_epochs']} supernet epochs")
