@@ -64,12 +64,16 @@ def test_tag_long_file_with_heatmap(run_dir, tmp_path, capsys):
     rng = np.random.default_rng(0)
     write_wav(tmp_path / "long.wav", 0.1 * rng.standard_normal((22050 * 3, 2)).astype(np.float32), 22050)
     rc = tag_cli.main(["--checkpoint", str(run_dir / "last.pt"), str(tmp_path / "long.wav"), "--hop", "0.5",
-                       "--topk", "3", "--heatmap", str(tmp_path / "h.png"), "--json", "--threshold", "0.0"])
+                       "--topk", "3", "--heatmap", str(tmp_path / "h.png"), "--json", "--threshold", "0.0",
+                       "--frames-csv", str(tmp_path / "f.csv")])
     assert rc == 0
     res = json.loads(capsys.readouterr().out)
     assert res["windows"] == 6 and len(res["top"]) == 3 and abs(res["duration_s"] - 3.0) < 1e-3
     assert len(res["above_threshold"]) == 12  # threshold 0 keeps every class
     assert (tmp_path / "h.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = (tmp_path / "f.csv").read_text().splitlines()
+    assert rows[0].startswith("time_s,") and len(rows[0].split(",")) >= 13
+    assert float(rows[-1].split(",")[0]) < 3.0  # frames cover the 3 s file, not the padding
 
 
 def test_export_torchscript_and_onnx(run_dir, tmp_path, capsys):

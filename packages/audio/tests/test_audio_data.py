@@ -231,3 +231,20 @@ def test_corrupt_and_empty_audio(tmp_path):
         decode(tmp_path / "empty.wav", 16000)
     with pytest.raises(DataFormatError, match="junk.wav"):
         decode(tmp_path / "junk.wav", 16000)
+
+
+def test_label_propagation_up_the_ontology(tmp_path):
+    from pkg_audio.data.audioset import ClassIndex, propagate_up
+
+    def node(mid, children=()):
+        return {"id": mid, "name": mid, "description": "", "citation_uri": "", "positive_examples": [],
+                "child_ids": list(children), "restrictions": []}
+
+    onto = tmp_path / "ontology.json"
+    # /m/a -> /m/b -> /m/c ; /m/x (not labelled) -> /m/a
+    onto.write_text(json.dumps([node("/m/x", ["/m/a"]), node("/m/a", ["/m/b"]), node("/m/b", ["/m/c"]), node("/m/c"),
+                                node("/m/d")]))
+    ci = ClassIndex(("/m/a", "/m/b", "/m/c", "/m/d"), ("A", "B", "C", "D"))
+    y = np.array([[0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=np.float32)
+    out = propagate_up(y, ci, read_ontology(onto))
+    np.testing.assert_array_equal(out, [[1, 1, 1, 0], [1, 1, 0, 0], [0, 0, 0, 1]])

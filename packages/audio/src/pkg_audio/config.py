@@ -94,6 +94,8 @@ class DataConfig:
     hdf5_sample_rate: int = 32000  # PANNs packs 32 kHz int16
     eval_ids: pathlib.Path | None = None  # fixed id list for comparable evaluation subsets
     unknown_mid: Literal["error", "skip"] = "error"
+    propagate_labels: bool = False  # also mark every labelled ancestor (ontology.json) of a positive class
+    ontology_json: str = "ontology.json"
     sample_rate: int = 16000
     clip_seconds: float = 10.0
     random_crop_seconds: float = 0.0  # 0 = off

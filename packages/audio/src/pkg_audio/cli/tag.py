@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threshold", type=float, default=None,
                    help="also list every class scoring at least this (default 0.5; not part of the metric)")
     p.add_argument("--heatmap", type=pathlib.Path, help="PNG path (with several files: FILE-stem is appended)")
+    p.add_argument("--frames-csv", type=pathlib.Path,
+                   help="write the frame-level attention x classifier map (time_s + one column per class) as CSV")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = p.parse_args(argv)
     if args.hop is not None and args.hop <= 0:
@@ -53,6 +55,14 @@ def main(argv: list[str] | None = None) -> int:
             hp = args.heatmap if len(args.files) == 1 else args.heatmap.with_name(f"{args.heatmap.stem}-{f.stem}.png")
             plot_tagging(r, names, hp, title=f"{f.name}: clip probability per window")
             item["heatmap"] = str(hp)
+        if args.frames_csv:
+            if r.frame_map is None:
+                raise ConfigError(f"--frames-csv: the {cfg.model.variant} head has no attention map")
+            from pkg_audio.engine.infer import write_frames_csv
+
+            fp = args.frames_csv if len(args.files) == 1 else args.frames_csv.with_name(f"{args.frames_csv.stem}-{f.stem}.csv")
+            write_frames_csv(fp, r, names)
+            item["frames_csv"] = str(fp)
         results.append(item)
         if not args.json:
             print(f"{f} ({r.duration_s:.1f} s, {len(r.window_starts)} window(s))")

@@ -172,6 +172,18 @@ def ancestors(ontology: dict[str, dict]) -> dict[str, set[str]]:
     return out
 
 
+def propagate_up(targets: np.ndarray, classes: ClassIndex, ontology: dict[str, dict]) -> np.ndarray:
+    """Set every labelled ancestor of a positive class (classes absent from the list are skipped)."""
+    idx = classes.index
+    anc = ancestors(ontology)
+    up = np.zeros((len(classes), len(classes)), dtype=np.float32)
+    for c, mid in enumerate(classes.mids):
+        for a in anc.get(mid, ()):
+            if a in idx:
+                up[c, idx[a]] = 1.0
+    return np.maximum(targets, ((targets > 0).astype(np.float32) @ up > 0).astype(targets.dtype))
+
+
 def read_qa_counts(path: str | os.PathLike[str]) -> dict[str, tuple[int, int]]:
     """``qa_true_counts.csv`` (label_id, num_rated, num_true) -> MID: (rated, true); {} if absent."""
     path = pathlib.Path(path)

@@ -122,6 +122,12 @@ def build_split(cfg: DataConfig, classes: ClassIndex, which: str) -> ClipSet:
         root = pathlib.Path(cfg.root)  # type: ignore[arg-type]
         names = [n for n in names if (root / n).is_file()] or names[:1]
         cs = concat([split_from_csv(cfg, classes, n) for n in names])
+    if cfg.propagate_labels:
+        from pkg_audio.data.audioset import propagate_up, read_ontology
+
+        if cfg.root is None:
+            raise ConfigError("data.propagate_labels needs data.root (the folder holding ontology.json)")
+        cs.targets = propagate_up(cs.targets, classes, read_ontology(pathlib.Path(cfg.root) / cfg.ontology_json))
     if which == "eval" and cfg.eval_ids is not None:
         wanted = read_id_list(cfg.eval_ids)
         pos = {c: i for i, c in enumerate(cs.ids)}

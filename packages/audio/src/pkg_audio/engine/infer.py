@@ -78,3 +78,19 @@ def tag_file(model: nn.Module, path: str | os.PathLike[str], cfg: AudioConfig, i
 def top_classes(scores: np.ndarray, names: list[str], mids: list[str], k: int) -> list[dict]:
     order = np.argsort(-scores, kind="stable")[:k]
     return [{"index": int(i), "mid": mids[i], "name": names[i], "score": float(scores[i])} for i in order]
+
+
+def write_frames_csv(path: str | os.PathLike[str], result: TagResult, names: list[str]) -> None:
+    """``time_s`` then one column per class: the sound-event-detection view of the finest level."""
+    import csv
+    import io
+
+    from pkg_shared.fsutil import atomic_write_text
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["time_s", *names])
+    assert result.frame_map is not None
+    for t in range(result.frame_map.shape[1]):
+        w.writerow([f"{t * result.frame_hop_s:.3f}", *(f"{v:.5f}" for v in result.frame_map[:, t])])
+    atomic_write_text(path, buf.getvalue())
