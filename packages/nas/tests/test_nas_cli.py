@@ -175,3 +175,13 @@ def test_bench_build_cli_resumable(tmp_path, capsys):
     recs = [json.loads(line) for line in b.read_text().splitlines()]
     assert len(recs) == 5 and 0 < n0 < 5 and len({tuple(r["assignment"]) for r in recs}) == 5
     assert all(0 <= r["top1_test"] <= 100 and r["epochs"] == 1 for r in recs)
+
+
+def test_print_config_of_shipped_recipe(capsys):
+    import yaml
+
+    with pytest.raises(SystemExit) as exc:
+        train.main(["--config", "imagenet_resnet", "--set", "train.epochs=120", "--print-config"])
+    assert exc.value.code == 0
+    cfg = yaml.safe_load(capsys.readouterr().out)
+    assert cfg["train"]["epochs"] == 120 and cfg["model"]["stem"] == "imagenet" and cfg["train"]["milestones"] == [30, 60, 80]

@@ -155,6 +155,8 @@ def test_file_datasets_through_splits(tmp_path, dataset):
         size = 32
     s = build_splits(DataConfig(dataset=dataset, root=str(tmp_path), val_per_class=1, train_on="train_minus_val"), size)
     assert (len(s.train), len(s.val), len(s.test), s.num_classes) == (9, 3, 6, 3)
+    if dataset == "tiny-imagenet":  # names from words.txt, in sorted-wnid order
+        assert s.class_names[0] == f"{fake.fake_wnids(3)[0]} thing 0"
     for ds in (s.train, s.val, s.test):
         x, y = ds[0]
         assert x.shape == (3, size, size) and 0 <= int(y) < 3

@@ -109,7 +109,8 @@ def build_splits(cfg: DataConfig, input_size: int = 32) -> Splits:
         labels = y
     elif cfg.dataset == "tiny-imagenet":
         tr, te = tiny_imagenet.train_items(cfg.root), tiny_imagenet.val_items(cfg.root)
-        names = tiny_imagenet.read_wnids(cfg.root)
+        words = tiny_imagenet.read_words(cfg.root)
+        names = [f"{w} {words[w].split(',')[0]}" if w in words else w for w in tiny_imagenet.read_wnids(cfg.root)]
         labels = np.array([t[1] for t in tr])
     else:
         tr, te = imagenet.train_items(cfg.root), imagenet.val_items(cfg.root)
