@@ -73,3 +73,12 @@ def test_resolve_device():
         with pytest.raises(PkgError, match="CUDA is not available"):
             resolve_device("cuda")
         assert resolve_device("auto").type == "cpu"
+
+
+def test_entrypoint_with_prog_names_the_command(capsys):
+    @entrypoint(prog="tool-x")
+    def main(argv=None):
+        raise DataFormatError("f.txt", "bad")
+
+    assert main([]) == 2
+    assert capsys.readouterr().err.strip() == "tool-x: error: f.txt: bad"

@@ -90,16 +90,22 @@ def resolve_device(name: str = "auto"):
     return dev
 
 
-def entrypoint(fn: Callable[..., int | None]) -> Callable[..., int]:
-    """Wrap a ``main(argv)`` so user errors become ``prog: error: message`` and exit status 2."""
+def entrypoint(fn: Callable[..., int | None] | None = None, *, prog: str | None = None):
+    """Wrap a ``main(argv)`` so user errors become ``prog: error: message`` and exit status 2.
+
+    Use as ``@entrypoint`` or ``@entrypoint(prog="reid-train")``; the name printed is ``prog``,
+    else the running script's name.
+    """
+    if fn is None:
+        return functools.partial(entrypoint, prog=prog)
 
     @functools.wraps(fn)
     def wrapper(argv: list[str] | None = None) -> int:
-        prog = pathlib.Path(sys.argv[0]).name if argv is None else fn.__module__
+        name = prog or pathlib.Path(sys.argv[0]).name
         try:
             rc = fn(argv)
         except KeyboardInterrupt:
-            print(f"{prog}: interrupted", file=sys.stderr)
+            print(f"{name}: interrupted", file=sys.stderr)
             return 130
         except (PkgError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
             if os.environ.get("PKG_DEBUG"):
@@ -107,7 +113,7 @@ def entrypoint(fn: Callable[..., int | None]) -> Callable[..., int]:
             msg = str(exc)
             if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in msg:
                 msg = f"{exc.filename}: {msg}"
-            print(f"{prog}: error: {msg}", file=sys.stderr)
+            print(f"{name}: error: {msg}", file=sys.stderr)
             return 2
         return int(rc or 0)
 
