@@ -54,3 +54,16 @@ def test_empty_prefix_modes():
 def test_zero_miss_rate_warns():
     with pytest.warns(RuntimeWarning):
         assert log_average_miss_rate(np.array([1.0, 0.5])) == 0.0
+
+
+def test_nms_matches_a_brute_force_greedy():
+    rng = np.random.default_rng(0)
+    starts = rng.random(60) * 50
+    segs = np.stack([starts, starts + 1 + rng.random(60) * 20], 1)
+    scores = np.round(rng.random(60), 1)
+    keep = []
+    for i in sorted(range(60), key=lambda k: (-scores[k], k)):
+        if all(temporal_iou(segs[i : i + 1], segs[j : j + 1])[0, 0] <= 0.4 for j in keep):
+            keep.append(i)
+    assert temporal_nms(segs, scores, 0.4).tolist() == keep
+    assert temporal_nms(segs, scores, 0.4, top_k=3).tolist() == keep[:3]

@@ -26,16 +26,25 @@ def temporal_iou(a: np.ndarray, b: np.ndarray, clamp: bool = True) -> np.ndarray
 
 
 def temporal_nms(segments: np.ndarray, scores: np.ndarray, threshold: float, top_k: int | None = None) -> np.ndarray:
-    """Indices kept by greedy NMS: highest score first, drop segments with IoU > threshold to a kept one."""
+    """Indices kept by greedy NMS: highest score first, drop segments with IoU > threshold to a kept one.
+
+    The IoU matrix is computed once; the greedy pass is plain Python over booleans.
+    """
     segments = np.asarray(segments, dtype=np.float64).reshape(-1, 2)
     order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
+    over = (temporal_iou(segments, segments) > threshold).tolist()
+    suppressed = [False] * len(segments)
     keep: list[int] = []
-    for idx in order:
-        if keep and (temporal_iou(segments[idx : idx + 1], segments[keep])[0] > threshold).any():
+    for idx in order.tolist():
+        if suppressed[idx]:
             continue
-        keep.append(int(idx))
+        keep.append(idx)
         if top_k is not None and len(keep) >= top_k:
             break
+        row = over[idx]
+        for j in range(len(row)):
+            if row[j]:
+                suppressed[j] = True
     return np.asarray(keep, dtype=np.int64)
 
 
