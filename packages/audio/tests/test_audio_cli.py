@@ -54,6 +54,23 @@ def test_eval_json_and_reproducibility_files(run_dir, fake_root, tmp_path, capsy
     rc = eval_cli.main(["--checkpoint", str(run_dir / "best.pt"), "--data-root", str(fake_root),
                         "--hdf5", str(fake_root / "hdf5" / "eval_segments.h5"), "--strict-sklearn"])
     assert rc == 0 and json.loads(capsys.readouterr().out)["n_classes_evaluated"] == 12
+    rc = eval_cli.main(["--checkpoint", str(run_dir / "best.pt"), str(run_dir / "last.pt"), "--data-root", str(fake_root)])
+    avg = json.loads(capsys.readouterr().out)
+    assert rc == 0 and avg["averaged_models"] == 2
+    # independent check: mean of the two models' probabilities, then the metric
+    import dataclasses
+
+    from pkg_audio.data.audioset import ClassIndex
+    from pkg_audio.data.clips import build_split
+    from pkg_audio.engine.checkpoints import load_tagger
+    from pkg_audio.engine.evaluate import predict
+    from pkg_audio.metrics import evaluate_scores
+
+    m1, cfg, names, mids = load_tagger(run_dir / "best.pt")
+    m2, _, _, _ = load_tagger(run_dir / "last.pt")
+    clips = build_split(dataclasses.replace(cfg.data, root=fake_root), ClassIndex(tuple(mids), tuple(names)), "eval")
+    p = (predict(m1, clips) + predict(m2, clips)) / 2
+    assert avg["mAP"] == pytest.approx(evaluate_scores(clips.targets, p)["mAP"], abs=1e-6)
 
 
 def test_tag_long_file_with_heatmap(run_dir, tmp_path, capsys):

@@ -38,13 +38,17 @@ def predict(model: nn.Module, clips: ClipSet, batch_size: int = 16, device: torc
     return np.concatenate(out) if out else np.zeros((0, clips.targets.shape[1]), dtype=np.float32)
 
 
-def evaluate(model: nn.Module, clips: ClipSet, classes: ClassIndex, *, batch_size: int = 16,
+def evaluate(model: nn.Module | list[nn.Module], clips: ClipSet, classes: ClassIndex, *, batch_size: int = 16,
              device: torch.device | str = "cpu", strict_sklearn: bool = False,
              out_dir: str | pathlib.Path | None = None, prefix: str = "eval", threads: int = 4,
              limit: int | None = None, show: bool = False) -> dict:
     """Metrics dict; with ``out_dir`` also writes ``<prefix>_metrics.json``, ``<prefix>_per_class.csv``
-    and ``<prefix>_ids.txt`` (the exact evaluated clips, so that numbers can be reproduced)."""
-    scores = predict(model, clips, batch_size, device, threads, limit, show)
+    and ``<prefix>_ids.txt`` (the exact evaluated clips, so that numbers can be reproduced).
+
+    A list of models averages their clip probabilities (Yu et al. averaged predictions over
+    checkpoints); the result says so in ``averaged_models`` and is not a single-model number."""
+    models = model if isinstance(model, list) else [model]
+    scores = np.mean([predict(m, clips, batch_size, device, threads, limit, show) for m in models], axis=0)
     n = scores.shape[0]
     targets = clips.targets[:n]
     res = evaluate_scores(targets, scores, strict_sklearn)
@@ -52,6 +56,7 @@ def evaluate(model: nn.Module, clips: ClipSet, classes: ClassIndex, *, batch_siz
     res["clips_found"] = int(len(clips))
     res["clips_evaluated"] = int(n)
     res["source"] = clips.source
+    res["averaged_models"] = len(models)
     ap, auc = res.pop("ap_per_class"), res.pop("auc_per_class")
     if out_dir is not None:
         out_dir = pathlib.Path(out_dir)
