@@ -66,7 +66,7 @@ def test_encode_decode_round_trip():
 def test_hungarian_equals_brute_force():
     rng = np.random.default_rng(0)
     for _ in range(20):
-        nt, nb = rng.integers(1, 5), rng.integers(1, 5)
+        nt, nb = int(rng.integers(1, 5)), int(rng.integers(1, 5))
         s = rng.uniform(0, 1, (nt, nb))
         s[rng.random((nt, nb)) < 0.3] = -np.inf
         got = sum(v for _, _, v in match_pairs(s, 0.05))

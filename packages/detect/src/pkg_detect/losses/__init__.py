@@ -2,7 +2,7 @@
 
 ``l2``: L = sum_maps w_m * sum_{u,v} W(u,v) * ||Y_hat - Y||^2 / N_valid, N_valid = number of cells with
 W = 1 (at least 1). ``focal_heatmap``: CenterNet/CSP penalty-reduced focal loss on the sigmoid vertex
-maps, normalised by the number of peaks (Y == 1 up to 1e-4), plus the same L2 term on the link map.
+maps, normalised by the number of peaks (cells that are 3x3 local maxima of Y with Y > 0.3), plus the same L2 term on the link map.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ def masked_l2(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) ->
 def focal_heatmap(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor,
                   alpha: float = 2.0, beta: float = 4.0) -> torch.Tensor:
     p = logits.sigmoid().clamp(1e-6, 1 - 1e-6)
-    pos = (target >= 1 - 1e-4).float() * weight
+    # positives: the peak cell of each Gaussian (its value is < 1 when the vertex is off the cell centre)
+    peak = target >= torch.nn.functional.max_pool2d(target, 3, 1, 1)
+    pos = (peak & (target > 0.3)).float() * weight
     neg = (1 - pos) * weight
     pos_loss = -((1 - p) ** alpha) * torch.log(p) * pos
     neg_loss = -((1 - target) ** beta) * (p**alpha) * torch.log(1 - p) * neg
