@@ -54,8 +54,9 @@ def test_rng_round_trip_through_checkpoint(tmp_path):
 def test_corrupt_checkpoint_names_file(tmp_path):
     p = tmp_path / "bad.pt"
     p.write_bytes(b"not a checkpoint")
-    with pytest.raises(DataFormatError, match="bad.pt"):
+    with pytest.raises(DataFormatError, match="bad.pt") as exc:
         load_checkpoint(p)
+    assert "\n" not in str(exc.value)  # one line for the CLI
     with pytest.raises(DataFormatError, match="not found"):
         load_checkpoint(tmp_path / "missing.pt")
 

@@ -66,7 +66,8 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # pickle/zip errors from a truncated or foreign file
-        raise DataFormatError(path, f"not a readable checkpoint ({type(exc).__name__}: {exc})") from exc
+        first_line = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise DataFormatError(path, f"not a readable checkpoint ({type(exc).__name__}: {first_line})") from exc
 
 
 def latest_checkpoint(run_dir: str | os.PathLike[str], name: str = "last.pt") -> pathlib.Path | None:
