@@ -122,3 +122,46 @@ def test_train_eval_infer_coef_export_chain(tmp_path, capsys):
     assert export.main(["--checkpoint", ck, "--format", "torchscript", "--out", str(tmp_path / "exp")]) == 0
     rep = json.loads((tmp_path / "exp" / "export.json").read_text())
     assert rep["folded_cost_layers"] == 0 and rep["torchscript"]["max_abs_diff"] < 1e-4
+
+
+def test_import_mmaction_round_trip(tmp_path, capsys):
+    from pkg_video.config import ModelConfig
+    from pkg_video.engine.checkpoint import load_trained
+    from pkg_video.models import build_model
+
+    torch.manual_seed(0)
+    ref = build_model(ModelConfig(arch="costb_r50", num_classes=3, width=4, stage_blocks=[1, 1, 1, 1]))
+    ck = tmp_path / "mm.pth"
+    torch.save({"state_dict": ref.state_dict(), "meta": {"epoch": 3}}, ck)
+    args = ["--checkpoint", str(ck), "--config", "tiny_motion", "--set", "model.arch=costb_r50",
+            "--set", "model.num_classes=3", "--set", "model.width=4", "--out", str(tmp_path / "ours.pt")]
+    assert import_mmaction.main(args) == 0
+    model, _, classes = load_trained(str(tmp_path / "ours.pt"))
+    assert classes == ["0", "1", "2"]
+    for k, v in ref.state_dict().items():
+        torch.testing.assert_close(model.state_dict()[k], v)
+    torch.save({"state_dict": {"backbone.unknown.weight": torch.zeros(1)}}, tmp_path / "bad.pth")
+    capsys.readouterr()
+    rc = import_mmaction.main(["--checkpoint", str(tmp_path / "bad.pth"), "--config", "tiny_motion"])
+    _one_line_error(capsys, rc, "bad.pth", "backbone.unknown.weight")
+
+
+def test_eval_counts_undecodable_video_with_uniform_scores(tmp_path):
+    import numpy as np
+
+    from pkg_video.config import DataConfig, EvalConfig, ModelConfig
+    from pkg_video.data.dataset import build_samples
+    from pkg_video.data.fake import make_fake_kinetics
+    from pkg_video.engine.evaluate import evaluate
+    from pkg_video.models import build_model
+
+    root = make_fake_kinetics(tmp_path / "k", num_classes=2, per_class={"train": 1, "val": 1}, frames=(10, 12),
+                              size=(24, 28), defects=True)
+    cfg = DataConfig(root=str(root), clip_len=2, frame_interval=2, train_scale=(16, 16), crop_size=16,
+                     val_short_side=16, test_short_side=16, test_clips=1)
+    samples, _, _ = build_samples(cfg, "val")
+    model = build_model(ModelConfig(arch="costa_r50", num_classes=2, width=4, stage_blocks=[1, 1, 1, 1]))
+    out = evaluate(model, samples, cfg, EvalConfig(views="30"), 2, torch.device("cpu"))
+    bad = [i for i, s in enumerate(samples) if s.path in out["result"]["failed"]]
+    assert len(bad) == 1 and np.allclose(out["scores"][bad[0]], 0.5)
+    assert out["result"]["videos"] == 3 and out["result"]["protocol"]["views"] == 3
