@@ -102,14 +102,12 @@ class DataConfig:
     root: str | None = None
     train_sets: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
     every: int = 3  # Caltech training frames every k (10x set: k = 3)
-    val_videos: tuple[str, ...] = ("set05/V010", "set05/V011", "set05/V012")  # held-out selection
     temporal_offsets: tuple[int, ...] = (-4, -3, -2, -1, 0)  # causal clip t-4..t
     flip: bool = True
     scale_jitter: tuple[float, float] = (0.8, 1.2)
     crop: tuple[int, int] | None = None  # (h, w) random crops, e.g. (336, 448); None = full frame
     photometric: bool = True
     input_scale: float = 1.0  # resize before the network (train), e.g. 0.5 for tiny runs
-    num_workers: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

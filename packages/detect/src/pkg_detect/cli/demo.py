@@ -29,7 +29,7 @@ DEMO_OVERRIDES = [
 def main(argv: list[str] | None = None) -> int:
     p = make_parser("detect-demo", "End-to-end TLL demo on generated data.", config=False, device=False)
     p.epilog = EPILOG
-    p.add_argument("--steps", type=int, default=80, help="training iterations (default 80)")
+    p.add_argument("--steps", type=int, default=60, help="training iterations (default 60)")
     args = p.parse_args(argv)
     if args.out is None:
         raise PkgError("--out DIR is required")
