@@ -81,3 +81,34 @@ def model_kwargs(cfg: ModelConfig) -> dict:
     if cfg.stem_stride is not None and name.startswith(("fenet", "ssl_mbv2")):
         kw["stem_stride"] = cfg.stem_stride
     return kw
+
+
+@dataclasses.dataclass(frozen=True)
+class CompressConfig:
+    """``efficient-compress`` settings; values marked [C] are our choices (paper value unknown)."""
+
+    method: Literal["ldrf", "chanprune", "thinet", "l1", "random", "fga", "chandecomp", "spatial"] = "ldrf"
+    arch: Literal["vgg16", "vgg16_cifar", "resnet50"] = "vgg16"
+    num_classes: int = 1000
+    weights: str = ""  # torchvision state dict or one of our checkpoints (local path; never downloaded)
+    dataset: Literal["cifar10", "cifar100", "imagenet"] = "imagenet"
+    data_root: str = ""
+    input_size: int = 224
+    target_speedup: float | None = 5.0  # LDRF/baselines: conv-only theoretical speed-up
+    widths: list[int] | None = None  # explicit kept widths (VGG) instead of a target
+    calib_images: int = 5000  # [C] as He et al.: 5,000 training images x 10 positions
+    positions: int = 10
+    rank_rule: Literal["energy", "full"] = "energy"  # [C] d_l rule
+    energy: float = 0.995  # [C]
+    selection: Literal["energy", "l1", "random"] = "energy"  # [C] LDRF neuron score
+    refit_r: bool = True
+    relu_bound: bool = True  # [C] n'_l >= ceil(d_l / a_l)
+    policy: Literal["uniform", "budget"] = "uniform"  # FGA (g, r) allocation [C]
+    group_size: int = 16  # [C]
+    target_reduction: float = 0.8  # FGA budget policy: M-Adds reduction [C]
+    include_1x1: bool = False
+    refit: bool = False  # FGA: LS refit of P on the compressed net's inputs [C]
+    finetune_epochs: int = 0
+    finetune_lr: float = 0.001
+    batch_size: int = 64
+    seed: int = 0

@@ -94,16 +94,16 @@ def _solve_ratio(cost, widths: list[int], lower: list[int], target: float, base:
 
 
 def _activations_stats(layers: list[Layer], final: Layer, x: torch.Tensor, opts: ChainOptions) -> tuple[list[int], list[float]]:
-    from pkg_efficient.compress.chain import _rank
+    from pkg_efficient.compress.chain import _rank, _svd_rows
 
     ranks, ratios = [], []
-    y = x.double()
+    y = x.to(layers[0].weight.dtype)
     chain = layers + [final]
     for li, layer in enumerate(layers):
-        o = layer.conv(y, layer.weight.double(), layer.bias.double())
+        o = layer.conv(y)
         ratios.append(relu_ratio(o))
         m = chain[li + 1].weight.double().permute(1, 0, 2, 3).reshape(o.shape[1], -1)
-        ranks.append(_rank(torch.linalg.svdvals(m), opts))
+        ranks.append(_rank(_svd_rows(m)[1], opts))
         y = layer.act(o)
     return ranks, ratios
 
@@ -112,7 +112,7 @@ def _activations_stats(layers: list[Layer], final: Layer, x: torch.Tensor, opts:
 def compress_vgg(model: VGG, calib: torch.Tensor, opts: ChainOptions, target_speedup: float | None = None,
                  widths: list[int] | None = None, relu_bound: bool = True) -> tuple[VGG, dict]:
     dtype = next(model.parameters()).dtype
-    model = copy.deepcopy(model).eval().double()
+    model = copy.deepcopy(model).eval()
     layers, final = _vgg_chain(model)
     orig_w = [int(lay.weight.shape[0]) for lay in layers]
     hw = _vgg_hw(model, calib.shape[-1])
@@ -131,7 +131,8 @@ def compress_vgg(model: VGG, calib: torch.Tensor, opts: ChainOptions, target_spe
             note = "ReLU lower bounds could not reach the target; bounds dropped"
     if len(widths) != len(layers):
         raise ValueError(f"expected {len(layers)} widths, got {len(widths)}")
-    new_layers, new_final, reports, _ = prune_chain(layers, final, calib.double(), calib.double(), list(widths), opts)
+    calib = calib.to(dtype)
+    new_layers, new_final, reports, _ = prune_chain(layers, final, calib, calib, list(widths), opts)
     cfg, li = [], 0
     for v in model.cfg:
         if v == "M":
@@ -144,11 +145,11 @@ def compress_vgg(model: VGG, calib: torch.Tensor, opts: ChainOptions, target_spe
     num_classes = [m for m in model.classifier if isinstance(m, nn.Linear)][-1].out_features
     dropout = next((m.p for m in model.classifier if isinstance(m, nn.Dropout)), 0.0)
     arch = {"cfg": cfg, "pool_size": p, "hidden": hidden, "num_classes": num_classes, "dropout": dropout}
-    new = VGG(cfg, batch_norm=False, num_classes=num_classes, pool_size=p, hidden=hidden, dropout=dropout).double()
+    new = VGG(cfg, batch_norm=False, num_classes=num_classes, pool_size=p, hidden=hidden, dropout=dropout).to(dtype)
     convs = [m for m in new.features if isinstance(m, nn.Conv2d)]
     for conv, layer in zip(convs, new_layers):
-        conv.weight.copy_(layer.weight)
-        conv.bias.copy_(layer.bias)
+        conv.weight.copy_(layer.weight.to(dtype))
+        conv.bias.copy_(layer.bias.to(dtype))
     fc = new.classifier[0]
     fc.weight.copy_(new_final.weight.reshape(fc.out_features, -1))
     fc.bias.copy_(new_final.bias)
@@ -222,7 +223,7 @@ def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, t
     from pkg_efficient.flops import count
 
     dtype = next(model.parameters()).dtype
-    model = copy.deepcopy(model).eval().double()
+    model = copy.deepcopy(model).eval()
     shapes = resnet_block_shapes(model, calib.shape[-1])
     orig = {n: s["w"] for n, s in shapes.items()}
     total = count(model, calib.shape[-1])["conv_macs"]
@@ -241,7 +242,7 @@ def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, t
             raise ValueError(f"a {target_speedup}x conv speed-up is not reachable by pruning bottleneck internals only")
         widths = {n: keep[2 * i:2 * i + 2] for i, n in enumerate(names)}
     # walk the network: the stem and every block in order, compressing blocks one by one
-    x_o = x_p = calib.double()
+    x_o = x_p = calib.to(dtype)
     stem = nn.Sequential(model.conv1, model.bn1, model.relu, model.maxpool)
     x_o = x_p = stem(x_o)
     reports = []
@@ -254,7 +255,7 @@ def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, t
         new_layers, new_final, rep, _ = prune_chain(layers, final, x_o, x_p, list(widths[name]), opts)
         o_orig = blk(x_o)
         _set_block(blk, new_layers, new_final)
-        blk.double()
+        blk.to(dtype)
         x_p = blk(x_p)
         for r in rep:
             r.name = f"{name}.{r.name}"

@@ -72,11 +72,36 @@ class LayerReport:
 
 
 def _patches(x: torch.Tensor, layer: Layer, kh: int, kw: int, idx: torch.Tensor | None) -> tuple[torch.Tensor, int]:
-    """Unfolded input patches at sampled output positions: (P, C*kh*kw) and the output map length."""
-    cols = F.unfold(x, (kh, kw), layer.dilation, layer.padding, layer.stride)  # (N, C*k*k, L)
-    n, d, length = cols.shape
-    cols = cols.permute(0, 2, 1).reshape(n * length, d)
-    return (cols if idx is None else cols[idx]), length
+    """Input patches at the sampled output positions ``idx`` (flat over N x H_out x W_out), laid out
+    like F.unfold: (P, C*kh*kw). Only the sampled patches are gathered (no full im2col)."""
+    n, c, h, w = x.shape
+    (sh, sw), (ph, pw), (dh, dw) = layer.stride, layer.padding, layer.dilation
+    ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    wo = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    length = ho * wo
+    if idx is None:
+        idx = torch.arange(n * length)
+    xp = F.pad(x, (pw, pw, ph, ph))
+    img, pos = idx // length, idx % length
+    i0, j0 = (pos // wo) * sh, (pos % wo) * sw
+    ky = torch.arange(kh) * dh
+    kx = torch.arange(kw) * dw
+    rows = (i0[:, None, None] + ky[None, :, None]).expand(-1, kh, kw)  # (P, kh, kw)
+    cols = (j0[:, None, None] + kx[None, None, :]).expand(-1, kh, kw)
+    pat = xp[img[:, None, None, None], torch.arange(c)[None, :, None, None], rows[:, None], cols[:, None]]
+    return pat.reshape(len(idx), c * kh * kw), length
+
+
+def _svd_rows(m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Thin SVD of a wide matrix via the eigen-decomposition of M M^T (much cheaper when rows << cols)."""
+    if m.shape[0] > m.shape[1]:
+        return torch.linalg.svd(m, full_matrices=False)
+    ev, u = torch.linalg.eigh(m @ m.T)
+    ev, u = ev.flip(0).clamp_min(0), u.flip(1)
+    s = ev.sqrt()
+    inv = torch.where(s > s[0] * 1e-12, 1.0 / s.clamp_min(1e-300), torch.zeros_like(s))
+    vh = inv[:, None] * (u.T @ m)
+    return u, s, vh
 
 
 def _sample(n_img: int, length: int, per_img: int, gen: torch.Generator) -> torch.Tensor:
@@ -126,37 +151,38 @@ def prune_chain(layers: list[Layer], final: Layer, x_orig: torch.Tensor, x_prune
     """Prune ``layers`` to ``keep[l]`` output neurons. Returns the new plain layers, the new final
     layer, per-layer reports and the new final pre-activation on ``x_pruned``."""
     gen = torch.Generator().manual_seed(opts.seed)
+    dt = x_orig.dtype  # activations in the model's dtype (float32 is fast); solvers work in float64
     reports: list[LayerReport] = []
     new_layers: list[Layer] = []
-    orig_in = x_orig.double()
-    cur_in = x_pruned.double()
-    cur_w, cur_b = layers[0].weight.double(), layers[0].bias.double()  # current layer in the working net
+    orig_in = x_orig.to(dt)
+    cur_in = x_pruned.to(dt)
+    cur_w, cur_b = layers[0].weight.to(dt), layers[0].bias.to(dt)  # current layer in the working net
     q_prev: torch.Tensor | None = None  # Q'_{l-1}: (n'_{l-1}, d_{l-1}) (LDRF)
     chain = layers + [final]
     for li, layer in enumerate(layers):
         nxt = chain[li + 1]
-        o = layer.conv(orig_in, layer.weight.double(), layer.bias.double())
+        o = layer.conv(orig_in, layer.weight.to(dt), layer.bias.to(dt))
         y = layer.act(o)
         n_l = o.shape[1]
         k = keep[li]
         kh, kw = layer.weight.shape[-2:]
         nkh, nkw = nxt.weight.shape[-2:]
-        o_next = nxt.conv(y, nxt.weight.double(), nxt.bias.double())
+        o_next = nxt.conv(y, nxt.weight.to(dt), nxt.bias.to(dt))
         ratio = relu_ratio(o)
         if opts.method == "ldrf":
             m = nxt.weight.double().permute(1, 0, 2, 3).reshape(n_l, -1)
-            u, s, vh = torch.linalg.svd(m, full_matrices=False)
+            u, s, vh = _svd_rows(m)
             d = _rank(s, opts)
-            q = u[:, :d]
-            r_next = (s[:d, None] * vh[:d]).reshape(d, nxt.weight.shape[0], nkh, nkw).permute(1, 0, 2, 3).contiguous()
+            q = u[:, :d].to(dt)
+            r_next = (s[:d, None] * vh[:d]).reshape(d, nxt.weight.shape[0], nkh, nkw).permute(1, 0, 2, 3).contiguous().to(dt)
             z = torch.einsum("nchw,cd->ndhw", y, q)
             energy = y.pow(2).mean(dim=(0, 2, 3))
             if opts.selection == "energy":
                 score = q.norm(dim=1) * energy.sqrt()
             elif opts.selection == "l1":
-                score = layer.weight.double().abs().sum(dim=(1, 2, 3))
+                score = layer.weight.to(dt).abs().sum(dim=(1, 2, 3))
             else:
-                score = torch.rand(n_l, generator=gen, dtype=torch.float64)
+                score = torch.rand(n_l, generator=gen, dtype=dt)
             sel = torch.sort(torch.topk(score, k).indices).values
             if opts.refit_r:
                 w_s, b_s = _fit_conv(cur_in, o[:, sel], layer, kh, kw, opts, gen)
@@ -170,7 +196,7 @@ def prune_chain(layers: list[Layer], final: Layer, x_orig: torch.Tensor, x_prune
             w_plain = w_s if q_prev is None else torch.einsum("odhw,id->oihw", w_s, q_prev)
             new_layers.append(dataclasses.replace(layer, weight=w_plain, bias=b_s))
             reports.append(LayerReport(layer.name, n_l, k, d, ratio, err))
-            cur_in, cur_w, cur_b, q_prev = z_p, r_next, nxt.bias.double(), q_new
+            cur_in, cur_w, cur_b, q_prev = z_p, r_next, nxt.bias.to(dt), q_new
         else:
             y_full = layer.act(layer.conv(cur_in, cur_w, cur_b))  # pruned net, all n_l neurons
             sel = _select(opts.method, y_full, o_next, nxt, cur_w, k, opts, gen)
@@ -183,7 +209,7 @@ def prune_chain(layers: list[Layer], final: Layer, x_orig: torch.Tensor, x_prune
             cur_in, cur_w, cur_b = y_p, w_next, b_next
         orig_in = y
     # final layer
-    o_final = final.conv(orig_in, final.weight.double(), final.bias.double())
+    o_final = final.conv(orig_in, final.weight.to(dt), final.bias.to(dt))
     if opts.method == "ldrf":
         fkh, fkw = final.weight.shape[-2:]
         feats = cur_in.shape[1] * fkh * fkw + 1
@@ -201,6 +227,7 @@ def prune_chain(layers: list[Layer], final: Layer, x_orig: torch.Tensor, x_prune
 def _select(method: str, y_full: torch.Tensor, o_next: torch.Tensor, nxt: Layer, w_cur: torch.Tensor, k: int,
             opts: ChainOptions, gen: torch.Generator) -> torch.Tensor:
     n_l = y_full.shape[1]
+    dt = y_full.dtype
     if method == "l1":
         return torch.sort(torch.topk(w_cur.abs().sum(dim=(1, 2, 3)), k).indices).values
     if method == "random":
@@ -211,13 +238,13 @@ def _select(method: str, y_full: torch.Tensor, o_next: torch.Tensor, nxt: Layer,
     idx = _sample(y_full.shape[0], length, opts.positions, gen)
     pat, _ = _patches(y_full, nxt, kh, kw, idx)  # (P, n_l*kh*kw)
     p = pat.reshape(len(idx), n_l, kh * kw)
-    w = nxt.weight.double().reshape(nxt.weight.shape[0], n_l, kh * kw)
+    w = nxt.weight.to(dt).reshape(nxt.weight.shape[0], n_l, kh * kw)
     n_out = w.shape[0]
     rows = min(opts.max_rows, len(idx) * n_out)
     pick = torch.randperm(len(idx) * n_out, generator=gen)[:rows]
     pi, oi = pick // n_out, pick % n_out
     z = torch.einsum("rck,rck->rc", p[pi], w[oi])  # (rows, n_l)
-    target = _targets(o_next, idx)[pi, oi] - nxt.bias.double()[oi]
+    target = _targets(o_next, idx)[pi, oi] - nxt.bias.to(dt)[oi]
     if method == "chanprune":
         return lasso_select(z, target, k)
     if method == "thinet":

@@ -8,6 +8,8 @@ import torch
 def ridge_lstsq(a: torch.Tensor, b: torch.Tensor, ridge: float = 1e-6) -> torch.Tensor:
     """argmin_X ||A X - B||^2 + r ||X||^2 with r = ridge * trace(A^T A) / cols (float64 normal equations)."""
     a64, b64 = a.double(), b.double()
+    if ridge <= 0:  # minimum-norm solution, rank deficiency allowed (gelsd)
+        return torch.linalg.lstsq(a64, b64, driver="gelsd").solution.to(a.dtype)
     g = a64.T @ a64
     r = ridge * torch.trace(g) / max(g.shape[0], 1)
     g = g + r * torch.eye(g.shape[0], dtype=g.dtype, device=g.device)
@@ -41,10 +43,11 @@ def lasso_select(z: torch.Tensor, y: torch.Tensor, k: int, iters: int = 100) -> 
     if k >= n:
         return torch.arange(n)
     lo, hi = 0.0, float(corr.abs().max()) + 1e-12
-    best = None
-    for _ in range(30):
+    best, warm = None, None
+    for _ in range(20):
         mid = (lo + hi) / 2
-        beta = lasso_cd(gram, corr, mid, iters)
+        beta = lasso_cd(gram, corr, mid, iters, warm)
+        warm = beta
         nnz = int((beta != 0).sum())
         if nnz <= k:
             hi, best = mid, beta
@@ -66,9 +69,10 @@ def greedy_select(z: torch.Tensor, k: int) -> torch.Tensor:
     removed: list[int] = []
     acc = torch.zeros(z.shape[0], dtype=z.dtype, device=z.device)
     remaining = set(range(n))
+    colsq = (z ** 2).sum(dim=0)
     while len(remaining) > k:
         cand = torch.tensor(sorted(remaining))
-        vals = ((acc[:, None] + z[:, cand]) ** 2).sum(dim=0)
+        vals = 2 * (acc @ z)[cand] + colsq[cand]  # ||acc + z_c||^2 - ||acc||^2
         j = int(cand[int(torch.argmin(vals))])
         removed.append(j)
         remaining.discard(j)

@@ -107,7 +107,7 @@ def train(cfg: RunConfig, out: pathlib.Path, device: torch.device, resume: bool 
             loss_sum += task.item() * len(y)
             step += 1
             if metrics and step % cfg.train.log_every == 0:
-                metrics.log(step, loss=task.item(), penalty=float(pen), lr=lr)
+                metrics.log(step, loss=task.item(), penalty=float(pen.detach()), lr=lr)
         train_loss = float(dist.all_reduce_mean(torch.tensor(loss_sum / max(seen, 1)), info))
         result = {"epoch": epoch + 1, "train_loss": train_loss, "epoch_time_s": time.time() - t0}
         if (epoch + 1) % cfg.train.eval_every == 0 or epoch + 1 == cfg.train.epochs:

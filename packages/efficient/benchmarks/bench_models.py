@@ -1,0 +1,36 @@
+"""FE-Net (inference path) vs torchvision MobileNetV2 at equal M-Adds, and a compressed VGG-16
+(L1 widths at 5x, random weights: latency does not depend on the values) vs the original.
+Batch 1 single thread and batch 32 all threads."""
+
+import argparse
+
+import torch
+
+from pkg_efficient.bench import bench_models
+from pkg_efficient.compress.apply import compress_vgg
+from pkg_efficient.compress.chain import ChainOptions
+from pkg_efficient.models import build_model
+from pkg_efficient.ops.fold import to_inference
+from pkg_shared.engine.bench import report
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", help="JSON file")
+    ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--input", type=int, default=224)
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    fenet = to_inference(build_model("fenet_r_1.0"), inplace_ok=True)
+    mbv2 = build_model("mobilenet_v2")
+    vgg = build_model("vgg16").eval()
+    small, info = compress_vgg(vgg, torch.randn(2, 3, args.input, args.input), ChainOptions(method="l1", positions=2),
+                               target_speedup=5.0)
+    all_threads = torch.get_num_threads()
+    results = []
+    for threads, batch in ((1, 1), (all_threads, 32)):
+        torch.set_num_threads(threads)
+        results.append(bench_models(fenet, mbv2, f"fenet_r_1.0 vs mobilenet_v2 b={batch} t={threads}", args.input, batch, args.repeat))
+        r = bench_models(small, vgg, f"vgg16 5x (L1 widths) vs vgg16 b={batch} t={threads}", args.input, batch, args.repeat)
+        r["theoretical_conv_speedup"] = info["conv_speedup_theoretical"]
+        results.append(r)
+    print(report(results, args.out))

@@ -1,0 +1,47 @@
+"""efficient-bench: measured CPU latency next to M-Adds (never claim speed from M-Adds alone)."""
+
+from __future__ import annotations
+
+import torch
+
+from pkg_efficient.bench import bench_models, bench_shift
+from pkg_efficient.cli.common import get_model
+from pkg_shared.cli import entrypoint, make_parser
+from pkg_shared.engine.bench import report
+
+EXAMPLE = """examples:
+  efficient-bench --what shift --threads 1 --batch 1,32
+  efficient-bench --what model --model fenet_r_1.0 --baseline mobilenet_v2 --input 224
+  efficient-bench --what model --weights runs/ldrf/compressed.pt --baseline vgg16 --out bench.json
+"""
+
+
+@entrypoint
+def main(argv: list[str] | None = None) -> int:
+    p = make_parser("efficient-bench", "Latency comparisons; writes the ratios as JSON with --out.\n\n" + EXAMPLE,
+                    config=False, device=False, seed=False)
+    p.add_argument("--what", choices=["shift", "model"], default="shift")
+    p.add_argument("--model")
+    p.add_argument("--weights")
+    p.add_argument("--baseline", default="mobilenet_v2", help="baseline model name (what=model)")
+    p.add_argument("--input", type=int, default=224)
+    p.add_argument("--threads", type=int, default=0, help="0 = all")
+    p.add_argument("--batch", default="1", help="comma-separated batch sizes")
+    p.add_argument("--repeat", type=int, default=20)
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    results = []
+    for b in [int(v) for v in args.batch.split(",")]:
+        if args.what == "shift":
+            results += bench_shift(batch=b, repeat=args.repeat)
+        else:
+            cand, _ = get_model(args.model, args.weights)
+            base, _ = get_model(args.baseline, None)
+            results.append(bench_models(cand, base, f"{args.model or args.weights} vs {args.baseline}", args.input, b, args.repeat))
+    print(report(results, str(args.out) if args.out else None))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

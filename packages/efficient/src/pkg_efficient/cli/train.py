@@ -1,0 +1,44 @@
+"""efficient-train: run a YAML recipe (a path or a shipped recipe name)."""
+
+from __future__ import annotations
+
+import pathlib
+
+from pkg_efficient.cli.common import resolve_recipe
+from pkg_efficient.config import RunConfig
+from pkg_shared.cli import config_from_args, entrypoint, make_parser, resolve_device
+from pkg_shared.config import dump_yaml
+from pkg_shared.logging import setup
+
+EXAMPLE = """examples:
+  efficient-train --config fenet_r_1.375 --set data.root=/data/imagenet --out runs/fenet
+  efficient-train --config ssl_ablation_cifar --set data.root=/data/cifar --set train.shift_penalty=1e-4 --out runs/ssl
+  efficient-train --config runs/ssl/config.yaml --out runs/ssl --resume
+  torchrun --nproc-per-node 4 -m pkg_efficient.cli.train --config fenet_r_1.0 --set data.root=... --out runs/x
+"""
+
+
+@entrypoint
+def main(argv: list[str] | None = None) -> int:
+    p = make_parser("efficient-train", "Train an SSL / FE-Net / Shift-ResNet / VGG model.\n\n" + EXAMPLE)
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt when it exists")
+    p.add_argument("--data", help="dataset root (same as --set data.root=...)")
+    args = p.parse_args(argv)
+    resolve_recipe(args)
+    if args.data:
+        args.overrides.append(f"data.root={args.data}")
+    if args.seed is not None:
+        args.overrides.append(f"seed={args.seed}")
+    cfg = config_from_args(RunConfig, args)
+    out = args.out or pathlib.Path("runs") / cfg.model.name
+    setup(out)
+    dump_yaml(cfg, out / "config.yaml")
+    from pkg_efficient.engine.train import train
+
+    result = train(cfg, out, resolve_device(args.device), resume=args.resume)
+    print({k: v for k, v in result.items() if isinstance(v, (int, float))})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

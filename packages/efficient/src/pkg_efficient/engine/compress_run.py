@@ -1,0 +1,121 @@
+"""One compression job: load, calibrate, compress, verify, measure, (fine-tune), save."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import pathlib
+import statistics
+import time
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from pkg_efficient.compress.apply import PRUNE_METHODS, compress_resnet, compress_vgg, decompose_model
+from pkg_efficient.compress.chain import ChainOptions
+from pkg_efficient.config import CompressConfig, DataConfig, ModelConfig, RunConfig, TrainConfig
+from pkg_efficient.data.loaders import build_dataset
+from pkg_efficient.engine.evaluate import evaluate
+from pkg_efficient.engine.modelio import load_weights_into, save_model
+from pkg_efficient.flops import count
+from pkg_efficient.models import build_model
+from pkg_shared.errors import ConfigError
+from pkg_shared.fsutil import atomic_write_json
+
+log = logging.getLogger("pkg_efficient.compress")
+
+
+def base_model(cfg: CompressConfig) -> nn.Module:
+    model = build_model(cfg.arch, num_classes=cfg.num_classes)
+    if cfg.weights:
+        load_weights_into(model, cfg.weights)
+    return model.eval()
+
+
+def calibration_batch(cfg: CompressConfig) -> torch.Tensor:
+    """Seeded subset of *training* images (never val), evaluation preprocessing."""
+    ds = build_dataset(cfg.dataset, cfg.data_root, "train", augment=False, input_size=cfg.input_size)
+    g = torch.Generator().manual_seed(cfg.seed)
+    idx = torch.randperm(len(ds), generator=g)[: cfg.calib_images].tolist()
+    return torch.stack([ds[i][0] for i in idx])
+
+
+def latency_ms(model: nn.Module, size: int, batch: int = 1, repeat: int = 10) -> float:
+    x = torch.randn(batch, 3, size, size)
+    model.eval()
+    with torch.no_grad():
+        for _ in range(2):
+            model(x)
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            model(x)
+            times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times)
+
+
+def compress(cfg: CompressConfig, model: nn.Module, calib: torch.Tensor) -> tuple[nn.Module, dict]:
+    if cfg.method in PRUNE_METHODS:
+        opts = ChainOptions(method=cfg.method, rank_rule=cfg.rank_rule, energy=cfg.energy, selection=cfg.selection,
+                            refit_r=cfg.refit_r, positions=cfg.positions, seed=cfg.seed)
+        if cfg.arch == "resnet50":
+            if cfg.widths is not None:
+                raise ConfigError("explicit widths are supported for VGG only; use target_speedup for ResNet-50")
+            return compress_resnet(model, calib, opts, cfg.target_speedup)
+        return compress_vgg(model, calib, opts, cfg.target_speedup, cfg.widths, cfg.relu_bound)
+    return decompose_model(model, cfg.method, cfg.input_size, cfg.policy, cfg.group_size, cfg.target_reduction,
+                           cfg.include_1x1, calib=calib if cfg.refit else None, refit=cfg.refit)
+
+
+def run(cfg: CompressConfig, out: pathlib.Path, eval_samples: int | None = None, device: torch.device | None = None) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    model = base_model(cfg)
+    if cfg.data_root:
+        print(f"[compress] calibrating on {cfg.calib_images} training images", flush=True)
+        calib = calibration_batch(cfg)
+    else:  # data-free decompositions: random inputs only to verify the rewritten model
+        calib = torch.randn(4, 3, cfg.input_size, cfg.input_size)
+    t0 = time.time()
+    new, info = compress(cfg, model, calib)
+    new = new.eval()
+    with torch.no_grad():
+        ref, got = model(calib), new(calib)
+    before, after = count(model, cfg.input_size), count(new, cfg.input_size)
+    report = {
+        "method": cfg.method, "arch": cfg.arch, "compress_time_s": time.time() - t0,
+        "logit_rel_error_calib": float((got - ref).norm() / ref.norm().clamp_min(1e-30)),
+        "madds_M": {"before": before["macs"] / 1e6, "after": after["macs"] / 1e6},
+        "conv_madds_M": {"before": before["conv_macs"] / 1e6, "after": after["conv_macs"] / 1e6},
+        "speedup_theoretical": {"conv_only": before["conv_macs"] / after["conv_macs"], "total": before["macs"] / after["macs"]},
+        "params_M": {"before": before["params"] / 1e6, "after": after["params"] / 1e6},
+        "latency_ms_cpu_batch1": {"before": latency_ms(model, cfg.input_size), "after": latency_ms(new, cfg.input_size)},
+        **{k: v for k, v in info.items() if k != "spec"},
+    }
+    report["speedup_measured"] = report["latency_ms_cpu_batch1"]["before"] / report["latency_ms_cpu_batch1"]["after"]
+    spec = {"compression": {**info["spec"], "method": cfg.method, "refit": cfg.refit},
+            "base": {"name": cfg.arch, "num_classes": cfg.num_classes}}
+    if cfg.data_root:
+        dev = device or torch.device("cpu")
+        val = build_dataset(cfg.dataset, cfg.data_root, "val", augment=False, input_size=cfg.input_size, max_samples=eval_samples)
+        loader = DataLoader(val, batch_size=cfg.batch_size)
+        report["accuracy_before_compression"] = evaluate(model.to(dev), loader, dev)
+        report["accuracy_before_finetune"] = evaluate(new.to(dev), loader, dev)
+        if cfg.finetune_epochs > 0:
+            from pkg_efficient.engine.train import train
+
+            rc = RunConfig(model=ModelConfig(name=cfg.arch, num_classes=cfg.num_classes),
+                           data=DataConfig(dataset=cfg.dataset, root=cfg.data_root, input_size=cfg.input_size,
+                                           batch_size=cfg.batch_size, workers=0, max_val_samples=eval_samples),
+                           train=TrainConfig(epochs=cfg.finetune_epochs, lr=cfg.finetune_lr, nesterov=False,
+                                             weight_decay=5e-4 if cfg.arch.startswith("vgg") else 1e-4, warmup_epochs=0,
+                                             label_smoothing=0.0, shift_penalty=0.0), seed=cfg.seed)
+            train(rc, out / "finetune", dev, model=new)
+            report["accuracy_after_finetune"] = evaluate(new, loader, dev)
+        new = new.cpu()
+    save_model(out / "compressed.pt", new, spec)
+    report["checkpoint"] = str(out / "compressed.pt")
+    report["config"] = dataclasses.asdict(cfg)
+    atomic_write_json(out / "report.json", report)
+    return report
