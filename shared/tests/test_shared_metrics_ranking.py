@@ -67,3 +67,11 @@ def test_confusion_and_mean_class_accuracy():
     m = confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2], 3)
     assert m.tolist() == [[1, 0, 0], [0, 1, 0], [0, 1, 1]]
     assert mean_class_accuracy([0, 1, 1, 2], [0, 1, 2, 2], 3) == pytest.approx((1 + 1 + 0.5) / 3)
+
+
+def test_topk_ties_go_to_the_lower_index():
+    logits = torch.zeros(1, 200)
+    assert topk_accuracy(logits, torch.tensor([0]), ks=(1,))[1] == 1.0
+    assert topk_accuracy(logits, torch.tensor([1]), ks=(1,))[1] == 0.0
+    assert topk_accuracy(logits, torch.tensor([4]), ks=(5,))[5] == 1.0
+    assert topk_accuracy(logits, torch.tensor([5]), ks=(5,))[5] == 0.0

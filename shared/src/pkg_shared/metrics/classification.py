@@ -16,7 +16,8 @@ def topk_accuracy(logits: torch.Tensor, targets: torch.Tensor, ks: Sequence[int]
     if n == 0:
         return {k: float("nan") for k in ks}
     kmax = min(max(ks), c)
-    top = logits.topk(kmax, dim=1, largest=True, sorted=True).indices
+    # stable descending sort: among equal scores the lower class index ranks first
+    top = torch.argsort(-logits, dim=1, stable=True)[:, :kmax]
     hit = top == targets[:, None]
     return {k: hit[:, : min(k, c)].any(dim=1).float().mean().item() for k in ks}
 
