@@ -47,7 +47,9 @@ def _check(dataset: str, root) -> dict:
                         labels[o.label] = labels.get(o.label, 0) + 1
                 stats[split] = {"images": len(imgs), "labels": labels}
             except DataFormatError as exc:
-                problems.append(str(exc))
+                stats[split] = {"absent": str(exc)}
+        if not any("images" in v for v in stats.values()):
+            problems.append(f"{root}: no CityPersons annotation split (gtBboxCityPersons/train or val) found")
     else:
         from pkg_detect.data import kitti
 

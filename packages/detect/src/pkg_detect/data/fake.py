@@ -100,7 +100,7 @@ def make_caltech(root, train_frames: int = 30, test_frames: int = 60, test_video
     specs = [(0, 0, train_frames)] + [(6, v, test_frames) for v in range(test_videos)]
     for s, v, n in specs:
         frames, ann = caltech_video(n, seed + 100 * s + v)
-        write_seq(root / f"set{s:02d}" / f"V{v:03d}.seq", frames, quality=80)
+        write_seq(root / f"set{s:02d}" / f"V{v:03d}.seq", frames, quality=70)
         write_vbb(root / "annotations" / f"set{s:02d}" / f"V{v:03d}.vbb", ann)
     return root
 
