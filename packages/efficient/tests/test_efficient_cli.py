@@ -60,7 +60,6 @@ def test_data_make_fake_and_check(tmp_path, capsys):
     assert "test_batch" in capsys.readouterr().out
 
 
-@pytest.mark.slow
 def test_count_json_and_eval_infer(tmp_path, capsys):
     assert count.main(["--model", "resnet20", "--input", "32", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -163,7 +163,6 @@ def test_ldrf_recomposed_equals_decomposed_pruned_network():
     assert (seq(x) - plain).abs().max() < 1e-12
 
 
-@pytest.mark.slow
 def test_compress_vgg_full_widths_identity_and_real_smaller_model():
     torch.manual_seed(0)
     m = _randomise_bn(vgg16_cifar(width=0.0625)).double()
@@ -178,7 +177,6 @@ def test_compress_vgg_full_widths_identity_and_real_smaller_model():
     assert small(x.float()).shape == (8, 10)
 
 
-@pytest.mark.slow
 def test_compress_resnet_bottlenecks_and_rebuild(tmp_path):
     import torchvision
 

@@ -66,7 +66,7 @@ def test_overfit_and_penalty_raises_sparsity(cifar, tmp_path):
         m = _tiny(1)
         opt = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
         first = None
-        for _ in range(60):
+        for _ in range(200):
             loss = torch.nn.functional.cross_entropy(m(x), y)
             pen = sum(s.penalty() for s in m.modules() if hasattr(s, "disp"))
             opt.zero_grad()
