@@ -52,7 +52,7 @@ def _plot(points: list[dict], path: pathlib.Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = make_parser("efficient-demo", "End-to-end demo on generated official-format data.\n\n" + EXAMPLE,
                     config=False, device=False)
-    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=8)
     args = p.parse_args(argv)
     out = args.out or pathlib.Path("runs/demo/efficient")
     out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,16 @@
+"""The demo runs end to end and writes summary.json with the required keys and a PNG."""
+
+import json
+
+from pkg_efficient.cli import demo
+
+
+def test_demo_end_to_end(tmp_path, capsys):
+    assert demo.main(["--out", str(tmp_path), "--epochs", "2"]) == 0
+    s = json.loads((tmp_path / "summary.json").read_text())
+    assert {"ran", "metric", "picture"} <= set(s)
+    assert s["metric"].startswith("top1=")
+    png = tmp_path / s["picture"]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert {p["method"] for p in s["compression"]} == {"ldrf", "chanprune", "thinet", "l1", "fga", "chandecomp"}
+    assert "[demo" in capsys.readouterr().out
