@@ -95,3 +95,28 @@ def test_exponent_floats_from_overrides():
     assert cfg.optim.lr == pytest.approx(0.001)
     with pytest.raises(ConfigError, match="expected a number"):
         load_config(Train, None, ["optim.lr=fast"])
+
+
+def test_recipes_by_name_or_path(tmp_path):
+    from pkg_shared.config import recipe_names, resolve_recipe
+
+    pkg = tmp_path / "fakepkg_recipes"
+    (pkg / "configs").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "configs" / "__init__.py").write_text("")
+    (pkg / "configs" / "paper.yaml").write_text("epochs: 3\n")
+    import sys
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        assert recipe_names("fakepkg_recipes") == ["paper"]
+        assert resolve_recipe("paper", "fakepkg_recipes").read_text() == "epochs: 3\n"
+        assert resolve_recipe("paper.yaml", "fakepkg_recipes").name == "paper.yaml"
+        own = tmp_path / "mine.yaml"
+        own.write_text("epochs: 1\n")
+        assert resolve_recipe(own, "fakepkg_recipes") == own
+        assert resolve_recipe(None, "fakepkg_recipes") is None
+        with pytest.raises(ConfigError, match=r"not a shipped recipe \(paper\)"):
+            resolve_recipe("nope", "fakepkg_recipes")
+    finally:
+        sys.path.remove(str(tmp_path))

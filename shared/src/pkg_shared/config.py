@@ -230,3 +230,28 @@ def dump_yaml(cfg: Any, path: str | pathlib.Path | None = None) -> str:
 
         atomic_write_text(path, text)
     return text
+
+
+def recipe_names(package: str) -> list[str]:
+    """Names of the YAML recipes shipped in ``<package>/configs`` (e.g. ``"pkg_reid"``)."""
+    from importlib import resources
+
+    root = resources.files(package) / "configs"
+    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml"))
+
+
+def resolve_recipe(value: str | pathlib.Path | None, package: str) -> pathlib.Path | None:
+    """``--config`` accepts a YAML path or the name of a recipe shipped in ``<package>/configs``."""
+    from importlib import resources
+
+    if value is None:
+        return None
+    p = pathlib.Path(value)
+    if p.is_file():
+        return p
+    name = p.name[:-5] if p.name.endswith(".yaml") else p.name
+    if len(p.parts) == 1:
+        ref = resources.files(package) / "configs" / f"{name}.yaml"
+        if ref.is_file():
+            return pathlib.Path(str(ref))
+    raise ConfigError(f"{value}: config file not found and not a shipped recipe ({', '.join(recipe_names(package))})")
