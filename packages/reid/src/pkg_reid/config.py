@@ -7,13 +7,12 @@ Every value the paper leaves open is a named option here (see the README's
 from __future__ import annotations
 
 import dataclasses
-import importlib.resources
 import pathlib
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pkg_shared import config as _shared_config
 from pkg_shared.config import load_config
-from pkg_shared.errors import ConfigError
 
 LEVELS = ("res2", "res3", "res4", "res5")
 
@@ -185,20 +184,12 @@ class Config:
 
 
 def recipe_names() -> list[str]:
-    files = importlib.resources.files("pkg_reid") / "configs"
-    return sorted(p.name[:-5] for p in files.iterdir() if p.name.endswith(".yaml"))
+    return _shared_config.recipe_names("pkg_reid")
 
 
 def resolve_recipe(name_or_path: str | pathlib.Path) -> pathlib.Path:
     """A YAML path, or the name of a recipe shipped in ``pkg_reid/configs`` (with or without .yaml)."""
-    p = pathlib.Path(name_or_path)
-    if p.is_file():
-        return p
-    stem = p.name[:-5] if p.name.endswith(".yaml") else p.name
-    res = importlib.resources.files("pkg_reid") / "configs" / f"{stem}.yaml"
-    if res.is_file():
-        return pathlib.Path(str(res))
-    raise ConfigError(f"{name_or_path}: no such config file or shipped recipe (shipped: {', '.join(recipe_names())})")
+    return _shared_config.resolve_recipe(name_or_path, "pkg_reid")
 
 
 def load(path: str | pathlib.Path | None = None, overrides: tuple[str, ...] | list[str] = ()) -> Config:
