@@ -7,12 +7,11 @@ never a constant in the code.
 from __future__ import annotations
 
 import dataclasses
-import importlib.resources
 import pathlib
 from typing import Literal
 
+from pkg_shared import config as _shared_config
 from pkg_shared.config import load_config
-from pkg_shared.errors import ConfigError
 
 Variant = Literal["raw_mla", "raw_single", "raw_gap", "logmel_mla", "front_only"]
 
@@ -203,23 +202,12 @@ class AudioConfig:
 
 def recipe_names() -> list[str]:
     """Names of the YAML recipes shipped in the package."""
-    files = importlib.resources.files("pkg_audio.configs")
-    return sorted(p.name[:-5] for p in files.iterdir() if p.name.endswith(".yaml"))
+    return _shared_config.recipe_names("pkg_audio")
 
 
 def resolve_recipe(name_or_path: str | pathlib.Path | None) -> pathlib.Path | None:
     """A path as given, or the shipped recipe of that name (``raw_mla_16k`` / ``raw_mla_16k.yaml``)."""
-    if name_or_path is None:
-        return None
-    p = pathlib.Path(name_or_path)
-    if p.is_file():
-        return p
-    stem = p.name[:-5] if p.name.endswith(".yaml") else p.name
-    if p.parent == pathlib.Path(".") and stem in recipe_names():
-        res = importlib.resources.files("pkg_audio.configs") / f"{stem}.yaml"
-        with importlib.resources.as_file(res) as real:
-            return pathlib.Path(real)
-    raise ConfigError(f"{name_or_path}: config file not found (shipped recipes: {', '.join(recipe_names())})")
+    return _shared_config.resolve_recipe(name_or_path, "pkg_audio")
 
 
 def load(name_or_path: str | pathlib.Path | None = None, overrides: tuple[str, ...] | list[str] = ()) -> AudioConfig:

@@ -7,12 +7,11 @@ Every value the paper does not state is a named option here; the README lists th
 from __future__ import annotations
 
 import dataclasses
-import importlib.resources
 import pathlib
 from typing import Literal
 
+from pkg_shared import config as _shared_config
 from pkg_shared.config import load_config
-from pkg_shared.errors import ConfigError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,14 +159,7 @@ RECIPES = ("tll_caltech", "tll_mrf_caltech", "tll_tfa_caltech", "tll_citypersons
 
 def recipe_path(name_or_path: str | pathlib.Path) -> pathlib.Path:
     """A YAML path, or the name of a shipped recipe (with or without ``.yaml``)."""
-    p = pathlib.Path(name_or_path)
-    if p.is_file():
-        return p
-    stem = p.name[:-5] if p.name.endswith(".yaml") else p.name
-    res = importlib.resources.files("pkg_detect.configs") / f"{stem}.yaml"
-    if res.is_file():
-        return pathlib.Path(str(res))
-    raise ConfigError(f"{name_or_path}: no such config file or shipped recipe (shipped: {', '.join(RECIPES)})")
+    return _shared_config.resolve_recipe(name_or_path, "pkg_detect")
 
 
 def load(name_or_path: str | pathlib.Path | None = None, overrides=()) -> DetectConfig:
