@@ -150,3 +150,17 @@ def test_read_dicts_and_json(tmp_path):
     j.write_text('{"a": [1, 2,]}')
     with pytest.raises(DataFormatError, match=r"o.json:1: invalid JSON"):
         tables.read_json(j)
+
+
+def test_read_jsonl(tmp_path):
+    p = tmp_path / "r.jsonl"
+    p.write_text('{"a": 1}\n\n{"a": 2}\n')
+    assert list(tables.read_jsonl(p)) == [(1, {"a": 1}), (3, {"a": 2})]
+    p.write_text('{"a": 1}\n[1, 2]\n')
+    with pytest.raises(DataFormatError, match=r"r.jsonl:2: each line must be a JSON object"):
+        list(tables.read_jsonl(p))
+    p.write_text('{"a": 1}\n{"a": \n')
+    with pytest.raises(DataFormatError, match=r"r.jsonl:2: invalid JSON"):
+        list(tables.read_jsonl(p))
+    with pytest.raises(DataFormatError, match="prediction file not found"):
+        list(tables.read_jsonl(tmp_path / "none.jsonl", what="prediction file"))

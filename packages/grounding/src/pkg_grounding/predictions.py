@@ -13,6 +13,7 @@ import pathlib
 
 from pkg_shared.errors import DataFormatError
 from pkg_shared.fsutil import atomic_open
+from pkg_shared.io.tables import read_jsonl
 
 
 def write_predictions(path: str | os.PathLike[str], preds: list[dict]) -> None:
@@ -24,25 +25,16 @@ def write_predictions(path: str | os.PathLike[str], preds: list[dict]) -> None:
 def read_predictions(path: str | os.PathLike[str]) -> dict[str, dict]:
     """qid -> record; malformed lines raise DataFormatError naming file and line."""
     path = pathlib.Path(path)
-    if not path.is_file():
-        raise DataFormatError(path, "prediction file not found")
     out: dict[str, dict] = {}
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataFormatError(path, f"invalid JSON ({exc.msg})", lineno) from None
-            if not isinstance(rec, dict) or "qid" not in rec:
-                raise DataFormatError(path, "each line must be a JSON object with a 'qid'", lineno)
-            if "pred_windows" not in rec and "pred_relevant_windows" in rec:
-                rec["pred_windows"] = rec["pred_relevant_windows"]
-            if "pred_windows" not in rec and "pred_moments" not in rec:
-                raise DataFormatError(path, "no 'pred_windows' / 'pred_relevant_windows' / 'pred_moments'", lineno)
-            for w in rec.get("pred_windows", []):
-                if not isinstance(w, list) or len(w) < 3:
-                    raise DataFormatError(path, f"a window must be [start, end, score], got {w!r}", lineno)
-            out[str(rec["qid"])] = rec
+    for lineno, rec in read_jsonl(path, what="prediction file"):
+        if "qid" not in rec:
+            raise DataFormatError(path, "each line must be a JSON object with a 'qid'", lineno)
+        if "pred_windows" not in rec and "pred_relevant_windows" in rec:
+            rec["pred_windows"] = rec["pred_relevant_windows"]
+        if "pred_windows" not in rec and "pred_moments" not in rec:
+            raise DataFormatError(path, "no 'pred_windows' / 'pred_relevant_windows' / 'pred_moments'", lineno)
+        for w in rec.get("pred_windows", []):
+            if not isinstance(w, list) or len(w) < 3:
+                raise DataFormatError(path, f"a window must be [start, end, score], got {w!r}", lineno)
+        out[str(rec["qid"])] = rec
     return out

@@ -111,3 +111,25 @@ def read_json(path: str | os.PathLike[str]) -> Any:
             raise DataFormatError(path, f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from exc
         except UnicodeDecodeError as exc:
             raise DataFormatError(path, f"not UTF-8 text ({exc.reason})") from exc
+
+
+def read_jsonl(path: str | os.PathLike[str], what: str = "JSONL file") -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (1-based line number, object) of a JSON-lines file; blank lines are skipped.
+
+    A missing file, invalid JSON or a line that is not an object raises DataFormatError naming
+    the file and the line (``what`` names the file's role in the not-found message).
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise DataFormatError(path, f"{what} not found")
+    with _open_text(path) as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataFormatError(path, f"invalid JSON ({exc.msg})", lineno) from None
+            if not isinstance(rec, dict):
+                raise DataFormatError(path, "each line must be a JSON object", lineno)
+            yield lineno, rec

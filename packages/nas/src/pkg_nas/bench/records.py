@@ -20,6 +20,7 @@ from pkg_nas.space import LayerAssignment, enumerate_range
 from pkg_shared.config import to_dict
 from pkg_shared.errors import ConfigError, DataFormatError
 from pkg_shared.fsutil import append_line
+from pkg_shared.io.tables import read_jsonl
 
 REQUIRED = ("assignment", "depth", "seed", "top1_test", "recipe_hash")
 
@@ -52,29 +53,18 @@ def parse_shard(text: str | None) -> tuple[int, int]:
 def read_records(path: str | pathlib.Path) -> list[dict]:
     """All records of a JSONL file; a malformed line raises DataFormatError naming file and line."""
     path = pathlib.Path(path)
-    if not path.is_file():
-        raise DataFormatError(path, "architecture-dataset file not found")
     out = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataFormatError(path, f"invalid JSON ({exc.msg})", lineno) from None
-            if not isinstance(rec, dict):
-                raise DataFormatError(path, "a record must be a JSON object", lineno)
-            missing = [k for k in REQUIRED if k not in rec]
-            if missing:
-                raise DataFormatError(path, f"record lacks field(s) {missing}", lineno)
-            try:
-                a = LayerAssignment(rec["assignment"])
-            except Exception as exc:
-                raise DataFormatError(path, f"bad assignment {rec['assignment']!r} ({exc})", lineno) from None
-            if a.depth != rec["depth"]:
-                raise DataFormatError(path, f"depth {rec['depth']} != sum of assignment {a}", lineno)
-            out.append(rec)
+    for lineno, rec in read_jsonl(path, what="architecture-dataset file"):
+        missing = [k for k in REQUIRED if k not in rec]
+        if missing:
+            raise DataFormatError(path, f"record lacks field(s) {missing}", lineno)
+        try:
+            a = LayerAssignment(rec["assignment"])
+        except Exception as exc:
+            raise DataFormatError(path, f"bad assignment {rec['assignment']!r} ({exc})", lineno) from None
+        if a.depth != rec["depth"]:
+            raise DataFormatError(path, f"depth {rec['depth']} != sum of assignment {a}", lineno)
+        out.append(rec)
     return out
 
 
