@@ -41,6 +41,38 @@ def test_macs_grouped_conv_and_batch():
     assert count_macs(conv, torch.randn(2, 8, 4, 4)) == 2 * 8 * 2 * 9 * 16
 
 
+class _Tagger(nn.Module):
+    """Embedding-free toy: a bidirectional 2-layer LSTM, then a linear head on every step."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = nn.LSTM(6, 5, num_layers=2, bidirectional=True, batch_first=True)
+        self.head = nn.Linear(10, 3)
+
+    def forward(self, x):
+        return self.head(self.rnn(x)[0])
+
+
+def test_macs_count_lstm_that_the_flop_counter_misses():
+    # by hand, per step and direction: layer 1 4*5*(6+5)=220, layer 2 4*5*(10+5)=300; B*T = 2*7
+    lstm_macs = 2 * 7 * 2 * (220 + 300)
+    head_macs = 2 * 7 * 10 * 3
+    model = _Tagger()
+    x = torch.randn(2, 7, 6)
+    assert count_macs(model, x) == lstm_macs + head_macs
+    per = macs_by_module(model, x)
+    assert per["rnn"] == lstm_macs and per["head"] == head_macs and per[""] == lstm_macs + head_macs
+    # the root itself an LSTM with a projection: 4*8*(3+4) + 8*4 per step, 5 steps, unbatched input
+    proj = nn.LSTM(3, 8, proj_size=4)
+    assert count_macs(proj, torch.randn(5, 3)) == 5 * (4 * 8 * (3 + 4) + 8 * 4)
+
+
+def test_macs_gru_counted_once():
+    # GRU decomposes into matmuls the counter sees: no analytic count may be added on top
+    gru = nn.GRU(4, 6, batch_first=True)
+    assert count_macs(gru, torch.randn(3, 5, 4)) == 3 * 5 * 3 * 6 * (4 + 6)
+
+
 def test_rng_round_trip_through_checkpoint(tmp_path):
     seed_everything(123)
     state = capture_rng_state()
