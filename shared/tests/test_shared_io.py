@@ -29,6 +29,21 @@ def test_video_round_trip(tmp_path, backend):
     assert vr.get_frames([1], layout="tchw").shape == (1, 3, 32, 64)
 
 
+def test_opencv_streams_a_video_larger_than_its_cache(tmp_path):
+    frames = np.zeros((20, 32, 64, 3), np.uint8)
+    for t in range(20):
+        frames[t, :, :, 1] = 12 * t  # green channel encodes the frame index
+    path = write_video(tmp_path / "long.avi", frames, fps=10)
+    cached = video.VideoReader(path, backend="opencv")
+    streamed = video.VideoReader(path, backend="opencv", cache_bytes=5 * 32 * 64 * 3)
+    assert cached._frames is not None and streamed._frames is None
+    assert streamed.info.num_frames == 20 and (streamed.info.height, streamed.info.width) == (32, 64)
+    want = [19, 3, 3, 10]  # unsorted, repeated: order and repeats are kept
+    assert torch.equal(streamed.get_frames(want), cached.get_frames(want))
+    green = streamed.get_frames(want)[..., 1].float().mean(dim=(1, 2))
+    assert green.tolist() == pytest.approx([228, 36, 36, 120], abs=8)
+
+
 def test_decord_misstrided_width_falls_back_to_opencv(tmp_path):
     pytest.importorskip("decord")
     frames = np.full((4, 32, 48, 3), 90, np.uint8)

@@ -56,8 +56,21 @@ class VideoReader:
     undecodable files raise DataFormatError naming the file.
     """
 
-    def __init__(self, path: str | os.PathLike[str], backend: Backend = "auto") -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        backend: Backend = "auto",
+        *,
+        num_threads: int = 1,
+        cache_bytes: int = 256 * 2**20,
+    ) -> None:
+        """``num_threads``: decord's decoder threads (0 = decord's own choice; keep 1 inside
+        DataLoader workers). ``cache_bytes``: the OpenCV backend keeps decoded frames in memory up
+        to this size and otherwise streams each request from the start of the file, so a long
+        video never has to fit in memory."""
         self.path = pathlib.Path(path)
+        self.num_threads = int(num_threads)
+        self.cache_bytes = int(cache_bytes)
         _check_path(self.path)
         if backend == "auto":
             backend = "decord" if _have_decord() else "opencv"
@@ -73,7 +86,7 @@ class VideoReader:
         import decord
 
         try:
-            self._vr = decord.VideoReader(str(self.path), ctx=decord.cpu(0), num_threads=1)
+            self._vr = decord.VideoReader(str(self.path), ctx=decord.cpu(0), num_threads=self.num_threads)
             n = len(self._vr)
             fps = float(self._vr.get_avg_fps())
             first = self._vr[0].asnumpy() if n else None
@@ -90,7 +103,7 @@ class VideoReader:
         h, w = first.shape[:2]
         self.info = VideoInfo(str(self.path), n, fps, int(h), int(w))
 
-    def _open_opencv(self) -> None:
+    def _capture(self):
         try:
             import cv2
         except ImportError as exc:
@@ -98,20 +111,54 @@ class VideoReader:
         cap = cv2.VideoCapture(str(self.path))
         if not cap.isOpened():
             raise DataFormatError(self.path, "cannot open video (unknown container or corrupt file)")
-        # CAP_PROP_FRAME_COUNT is an estimate for some containers: decode once to get truth.
-        frames = []
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            frames.append(frame[:, :, ::-1])
-        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        cap.release()
-        if not frames:
+        return cv2, cap
+
+    def _open_opencv(self) -> None:
+        cv2, cap = self._capture()
+        # CAP_PROP_FRAME_COUNT is an estimate for some containers: decode once to get the truth,
+        # keeping the frames while they fit in the cache (then get_frames needs no second pass).
+        frames: list[np.ndarray] | None = []
+        n, shape, kept = 0, None, 0
+        try:
+            while cap.grab():
+                if frames is not None or shape is None:
+                    ok, frame = cap.retrieve()
+                    if not ok:
+                        break
+                    shape = frame.shape
+                    if frames is not None:
+                        frames.append(frame[:, :, ::-1])
+                        kept += frame.nbytes
+                        if kept > self.cache_bytes:
+                            frames = None
+                n += 1
+            fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        finally:
+            cap.release()
+        if n == 0 or shape is None:
             raise DataFormatError(self.path, "video has no decodable frames")
-        self._frames = np.stack(frames)
-        h, w = self._frames.shape[1:3]
-        self.info = VideoInfo(str(self.path), len(frames), fps, int(h), int(w))
+        self._frames = np.stack(frames) if frames is not None else None
+        self.info = VideoInfo(str(self.path), n, fps, int(shape[0]), int(shape[1]))
+
+    def _stream_opencv(self, idx: Sequence[int]) -> np.ndarray:
+        """One sequential pass up to the last wanted frame, converting only the wanted ones."""
+        _, cap = self._capture()
+        wanted = set(idx)
+        got: dict[int, np.ndarray] = {}
+        try:
+            for i in range(max(idx) + 1):
+                if not cap.grab():
+                    break
+                if i in wanted:
+                    ok, frame = cap.retrieve()
+                    if ok:
+                        got[i] = frame[:, :, ::-1]
+        finally:
+            cap.release()
+        lost = [i for i in idx if i not in got]
+        if lost:
+            raise DataFormatError(self.path, f"cannot decode frame {lost[0]} (the file changed or is damaged)")
+        return np.stack([got[i] for i in idx])
 
     def __len__(self) -> int:
         return self.info.num_frames
@@ -126,8 +173,10 @@ class VideoReader:
                 arr = self._vr.get_batch(idx).asnumpy()
             except Exception as exc:
                 raise DataFormatError(self.path, f"cannot decode frames ({exc.__class__.__name__})") from exc
-        else:
+        elif self._frames is not None:
             arr = self._frames[idx]
+        else:
+            arr = self._stream_opencv(idx)
         t = torch.from_numpy(np.ascontiguousarray(arr))
         return t.permute(0, 3, 1, 2).contiguous() if layout == "tchw" else t
 
