@@ -149,3 +149,26 @@ def test_corrupt_image_names_the_file(tmp_path):
     with pytest.raises(DataFormatError) as e:
         torch.utils.data.default_collate([ds[i] for i in range(len(ds))])
     assert str(victim) in str(e.value)
+
+
+def test_cuhk03_check_lists_every_problem(tmp_path, capsys):
+    from pkg_reid.cli.data import main
+
+    root = make_cuhk03(tmp_path, persons_per_pair=2)
+    cfg_path = root / "cuhk03_new_protocol_config_labeled.mat"
+    cfg = loadmat(str(cfg_path))
+    cfg["query_idx"][0, 0] = 10_000
+    cfg["gallery_idx"][1, 0] = 0
+    cfg["filelist"][int(cfg["train_idx"][0, 0]) - 1, 0] = np.array(["5_099_1_01.png"])
+    savemat(str(cfg_path), {k: v for k, v in cfg.items() if not k.startswith("__")})
+    with h5py.File(root / cuhk03.MAT, "r+") as f:
+        del f["testsets"]
+    rc = main(["check", "--dataset", "cuhk03", "--root", str(root)])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert "query_idx[1] = 10000 is outside" in out and "gallery_idx[2] = 0 is outside" in out
+    assert "5_099_1_01.png" in out and "not found" in out
+    assert "no 'testsets' dataset" in out
+    assert "4 problem(s) found" in out
+    with pytest.raises(DataFormatError):  # the reader itself still stops at the first problem
+        cuhk03.read(root)

@@ -27,7 +27,8 @@ def _check(args) -> int:
     elif args.dataset == "dukemtmcreid":
         s = dukemtmc.read(args.root, collect_problems=True)
     else:
-        s = cuhk03.read(args.root, version=args.cuhk03_version, protocol=args.cuhk03_protocol, split=args.split)
+        s = cuhk03.read(args.root, version=args.cuhk03_version, protocol=args.cuhk03_protocol, split=args.split,
+                        collect_problems=True)
     stats = {name: split_stats(items) for name, items in (("train", s.train), ("query", s.query), ("gallery", s.gallery))}
     print(f"{s.name}: {args.root}")
     print(f"{'split':<8} {'images':>7} {'ids':>6} {'cams':>5} {'junk(-1)':>9} {'distr(0)':>9}")

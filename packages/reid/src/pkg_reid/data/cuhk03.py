@@ -45,6 +45,13 @@ def _open_h5(path: pathlib.Path):
         raise DataFormatError(path, f"not a MATLAB v7.3 (HDF5) file ({exc})") from exc
 
 
+def _report(problems: list[str] | None, path: pathlib.Path, msg: str) -> None:
+    """Raise at the first problem (readers) or collect it and go on (``reid-data check``)."""
+    if problems is None:
+        raise DataFormatError(path, msg)
+    problems.append(f"{path}: {msg}")
+
+
 def _deref(f, ref, path: pathlib.Path, what: str) -> np.ndarray:
     try:
         return f[ref][()]
@@ -58,8 +65,11 @@ def image_name(pair: int, person: int, index: int) -> str:
     return f"{pair}_{person:03d}_{view}_{index:02d}.png"
 
 
-def iter_images(mat_path: pathlib.Path, version: str):
-    """Yield (pair, person, index, HxWx3 uint8) with 1-based numbers, skipping empty cells."""
+def iter_images(mat_path: pathlib.Path, version: str, problems: list[str] | None = None):
+    """Yield (pair, person, index, HxWx3 uint8) with 1-based numbers, skipping empty cells.
+
+    With ``problems`` given, a broken pair or cell is recorded there and skipped.
+    """
     with _open_h5(mat_path) as f:
         if version not in f:
             raise DataFormatError(mat_path, f"no '{version}' dataset (found: {', '.join(f.keys())})")
@@ -67,40 +77,58 @@ def iter_images(mat_path: pathlib.Path, version: str):
         if pairs.ndim != 2 or pairs.shape[0] != 1:
             raise DataFormatError(mat_path, f"'{version}' should be a 1x5 cell array, has shape {pairs.shape}")
         for p, pref in enumerate(pairs[0], 1):
-            cells = _deref(f, pref, mat_path, f"{version}{{{p}}}").T  # N_persons x 10
+            try:
+                cells = _deref(f, pref, mat_path, f"{version}{{{p}}}").T  # N_persons x 10
+            except DataFormatError as exc:
+                _report(problems, mat_path, exc.problem)
+                continue
             if cells.ndim != 2 or cells.shape[1] != 10:
-                raise DataFormatError(mat_path, f"{version}{{{p}}} should be N x 10 cells, has shape {cells.shape}")
+                _report(problems, mat_path, f"{version}{{{p}}} should be N x 10 cells, has shape {cells.shape}")
+                continue
             for person in range(cells.shape[0]):
                 for idx in range(10):
-                    img = _deref(f, cells[person, idx], mat_path, f"{version}{{{p}}}{{{person + 1},{idx + 1}}}")
+                    where = f"{version}{{{p}}}{{{person + 1},{idx + 1}}}"
+                    try:
+                        img = _deref(f, cells[person, idx], mat_path, where)
+                    except DataFormatError as exc:
+                        _report(problems, mat_path, exc.problem)
+                        continue
                     if img.size == 0 or img.ndim < 3:
                         continue
                     img = np.ascontiguousarray(img.T)
                     if img.shape[2] != 3 or img.dtype != np.uint8:
-                        raise DataFormatError(
-                            mat_path,
-                            f"{version}{{{p}}}{{{person + 1},{idx + 1}}}: expected an HxWx3 uint8 image, "
-                            f"got {img.shape} {img.dtype}",
-                        )
+                        _report(problems, mat_path, f"{where}: expected an HxWx3 uint8 image, got {img.shape} {img.dtype}")
+                        continue
                     yield p, person + 1, idx + 1, img
 
 
-def classic_splits(mat_path: pathlib.Path) -> list[list[tuple[int, int]]]:
-    """The 20 classic test splits as lists of 1-based (pair, person)."""
+def classic_splits(mat_path: pathlib.Path, problems: list[str] | None = None) -> list[list[tuple[int, int]]]:
+    """The 20 classic test splits as lists of 1-based (pair, person); broken ones are reported."""
     with _open_h5(mat_path) as f:
         if "testsets" not in f:
-            raise DataFormatError(mat_path, "no 'testsets' dataset (classic protocol splits)")
+            _report(problems, mat_path, "no 'testsets' dataset (classic protocol splits)")
+            return []
         out = []
         for i, ref in enumerate(f["testsets"][0]):
-            arr = _deref(f, ref, mat_path, f"testsets{{{i + 1}}}").T
+            try:
+                arr = _deref(f, ref, mat_path, f"testsets{{{i + 1}}}").T
+            except DataFormatError as exc:
+                _report(problems, mat_path, exc.problem)
+                continue
             if arr.ndim != 2 or arr.shape[1] != 2:
-                raise DataFormatError(mat_path, f"testsets{{{i + 1}}} should be 100 x 2, has shape {arr.shape}")
+                _report(problems, mat_path, f"testsets{{{i + 1}}} should be 100 x 2, has shape {arr.shape}")
+                continue
             out.append([(int(a), int(b)) for a, b in arr])
         return out
 
 
-def extract(root: pathlib.Path, version: str, out_dir: pathlib.Path | None = None) -> pathlib.Path:
-    """Write the PNGs of one version once; returns the image folder."""
+def extract(root: pathlib.Path, version: str, out_dir: pathlib.Path | None = None,
+            problems: list[str] | None = None) -> pathlib.Path:
+    """Write the PNGs of one version once; returns the image folder.
+
+    The cache marker is only written when the file held no problem, so a cache built while
+    ``reid-data check`` skipped broken cells is rebuilt (and fails loudly) by the next reader.
+    """
     from pkg_shared.io.image import write_image
 
     mat_path = root / MAT
@@ -117,13 +145,15 @@ def extract(root: pathlib.Path, version: str, out_dir: pathlib.Path | None = Non
             pass
     out_dir.mkdir(parents=True, exist_ok=True)
     count = 0
-    for pair, person, idx, img in iter_images(mat_path, version):
+    n_before = 0 if problems is None else len(problems)
+    for pair, person, idx, img in iter_images(mat_path, version, problems):
         target = out_dir / image_name(pair, person, idx)
         write_image(target, img)
         count += 1
     if count == 0:
-        raise DataFormatError(mat_path, f"'{version}' holds no images")
-    atomic_write_json(marker, {"key": key, "count": count})
+        _report(problems, mat_path, f"'{version}' holds no images")
+    if problems is None or len(problems) == n_before:
+        atomic_write_json(marker, {"key": key, "count": count})
     return out_dir
 
 
@@ -135,53 +165,67 @@ def _cell_str(x) -> str:
     return str(x)
 
 
-def _idx(cfg: dict, key: str, n: int, path: pathlib.Path) -> np.ndarray:
+def _idx(cfg: dict, key: str, n: int, path: pathlib.Path, problems: list[str] | None) -> np.ndarray:
     if key not in cfg:
-        raise DataFormatError(path, f"missing variable '{key}'")
+        _report(problems, path, f"missing variable '{key}'")
+        return np.zeros(0, np.int64)
     idx = np.asarray(cfg[key]).reshape(-1).astype(np.int64)
     bad = np.nonzero((idx < 1) | (idx > n))[0]
-    if len(bad):
-        raise DataFormatError(path, f"{key}[{bad[0] + 1}] = {idx[bad[0]]} is outside 1..{n} (indices are 1-based)")
-    return idx - 1
+    for b in bad:
+        _report(problems, path, f"{key}[{b + 1}] = {idx[b]} is outside 1..{n} (indices are 1-based)")
+    return np.delete(idx, bad) - 1
 
 
-def read_new_protocol(root: pathlib.Path, version: str, image_dir: pathlib.Path) -> tuple[list, list, list]:
+def read_new_protocol(root: pathlib.Path, version: str, image_dir: pathlib.Path | None,
+                      problems: list[str] | None = None) -> tuple[list, list, list]:
+    """Train/query/gallery of the 767/700 protocol (``image_dir=None``: names only, no file check)."""
     from scipy.io import loadmat
 
     path = root / f"cuhk03_new_protocol_config_{version}.mat"
     if not path.is_file():
-        raise DataFormatError(path, "new-protocol split file not found")
+        _report(problems, path, "new-protocol split file not found")
+        return [], [], []
     try:
         cfg = loadmat(str(path))
     except Exception as exc:
-        raise DataFormatError(path, f"not a readable MATLAB v5 file ({exc})") from exc
-    for key in ("filelist", "labels"):
-        if key not in cfg:
-            raise DataFormatError(path, f"missing variable '{key}'")
+        _report(problems, path, f"not a readable MATLAB v5 file ({exc})")
+        return [], [], []
+    missing = [key for key in ("filelist", "labels") if key not in cfg]
+    for key in missing:
+        _report(problems, path, f"missing variable '{key}'")
+    if missing:
+        return [], [], []
     names = [_cell_str(x) for x in np.asarray(cfg["filelist"]).reshape(-1)]
     labels = np.asarray(cfg["labels"]).reshape(-1).astype(np.int64)
     if len(labels) != len(names):
-        raise DataFormatError(path, f"'labels' has {len(labels)} entries but 'filelist' has {len(names)}")
+        _report(problems, path, f"'labels' has {len(labels)} entries but 'filelist' has {len(names)}")
+        return [], [], []
     splits = []
     for key in ("train_idx", "query_idx", "gallery_idx"):
         items = []
-        for i in _idx(cfg, key, len(names), path):
+        for i in _idx(cfg, key, len(names), path, problems):
             name = names[i]
             fields = name.split("_")
             if len(fields) != 4 or not fields[2].isdigit():
-                raise DataFormatError(path, f"filelist[{i + 1}] = {name!r} is not a pair_person_view_index.png name")
-            img = image_dir / name
-            if not img.is_file():
-                raise DataFormatError(img, f"image listed in {path.name} (filelist[{i + 1}]) not found")
+                _report(problems, path, f"filelist[{i + 1}] = {name!r} is not a pair_person_view_index.png name")
+                continue
+            img = (image_dir if image_dir is not None else root / f"images_{version}") / name
+            if image_dir is not None and not img.is_file():
+                _report(problems, img, f"image listed in {path.name} (filelist[{i + 1}]) not found")
+                continue
             items.append(Sample(str(img), int(labels[i]), int(fields[2])))
         splits.append(items)
     return splits[0], splits[1], splits[2]
 
 
-def read_classic(root: pathlib.Path, split: int, image_dir: pathlib.Path) -> tuple[list, list, list]:
-    tests = classic_splits(root / MAT)
+def read_classic(root: pathlib.Path, split: int, image_dir: pathlib.Path | None,
+                 problems: list[str] | None = None) -> tuple[list, list, list]:
+    if image_dir is None:  # the .mat file itself is unreadable (already reported)
+        return [], [], []
+    tests = classic_splits(root / MAT, problems)
     if not 0 <= split < len(tests):
-        raise DataFormatError(root / MAT, f"classic split {split} requested; the file has {len(tests)} (0-based)")
+        _report(problems, root / MAT, f"classic split {split} requested; the file has {len(tests)} (0-based)")
+        return [], [], []
     test = set(tests[split])
     train, query, gallery = [], [], []
     for p in sorted(image_dir.glob("*.png")):
@@ -199,16 +243,31 @@ def read(
     root: str | pathlib.Path, *, version: str = "labeled", protocol: str = "new", split: int = 0,
     collect_problems: bool = False,
 ) -> ReidSplits:
+    """Splits of one version and protocol. ``collect_problems`` (``reid-data check``) records every
+    problem instead of raising at the first, and then also validates the other protocol's split data."""
     base = find_root(root)
     if version not in ("labeled", "detected"):
         raise DataFormatError(base, f"unknown CUHK03 version {version!r} (labeled or detected)")
-    image_dir = extract(base, version)
-    if protocol == "new":
-        train, query, gallery = read_new_protocol(base, version, image_dir)
-    elif protocol == "classic":
-        train, query, gallery = read_classic(base, split, image_dir)
-    else:
+    if protocol not in ("new", "classic"):
         raise DataFormatError(base, f"unknown CUHK03 protocol {protocol!r} (new or classic)")
-    return ReidSplits(f"cuhk03_{version}_{protocol}", train, query, gallery, [])
-
-
+    problems: list[str] | None = [] if collect_problems else None
+    try:
+        image_dir: pathlib.Path | None = extract(base, version, problems=problems)
+    except DataFormatError as exc:
+        if problems is None:
+            raise
+        problems.append(str(exc))  # unreadable .mat: still check the split files, not the images
+        image_dir = None
+    if protocol == "new":
+        train, query, gallery = read_new_protocol(base, version, image_dir, problems)
+        if problems is not None and image_dir is not None:
+            classic_splits(base / MAT, problems)
+    else:
+        train, query, gallery = read_classic(base, split, image_dir, problems)
+        if problems is not None:
+            read_new_protocol(base, version, image_dir, problems)
+    if problems is not None:
+        for name, items in (("train", train), ("query", query), ("gallery", gallery)):
+            if not items:
+                problems.append(f"{base}: the {protocol}-protocol {name} split of '{version}' is empty")
+    return ReidSplits(f"cuhk03_{version}_{protocol}", train, query, gallery, problems or [])
