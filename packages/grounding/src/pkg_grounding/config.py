@@ -41,7 +41,7 @@ class ModelConfig:
 
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
-    dataset: Literal["charades_sta", "didemo"] = "charades_sta"
+    dataset: Literal["charades_sta", "didemo", "qvhighlights"] = "charades_sta"
     root: str = ""  # folder of the annotation files (official names) -- see README "data layout"
     features: str = ""  # HDF5 file or folder of .npy/.npz (relative to root when not absolute)
     flow_features: str = ""  # DiDeMo: average_global_flow.h5 (concatenated to RGB)

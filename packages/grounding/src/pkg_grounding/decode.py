@@ -46,16 +46,19 @@ def segment_scores(logits: torch.Tensor, mask: torch.Tensor, lambda_in: float = 
     return score.masked_fill(~ok, NEG_INF)
 
 
+def didemo_moment_scores(scores: np.ndarray, num_segments: int, k: int) -> np.ndarray:
+    """(T, T) segment scores -> the 21 moment scores in MCN order (-inf beyond ``num_segments`` or NaN)."""
+    vals = np.array([scores[a * k, (b + 1) * k - 1] if b < num_segments else -np.inf for a, b in MOMENTS])
+    return np.where(np.isnan(vals), -np.inf, vals)
+
+
 def didemo_ranking(scores: np.ndarray, num_segments: int, k: int) -> list[tuple[int, int]]:
     """All 21 moments ranked by score (stable: ties keep the MCN candidate order).
 
     Moments reaching beyond ``num_segments`` get -inf but stay in the list (the official evaluator
     needs every moment).
     """
-    vals = np.array([scores[a * k, (b + 1) * k - 1] if b < num_segments else -np.inf for a, b in MOMENTS])
-    vals = np.where(np.isnan(vals), -np.inf, vals)
-    order = np.argsort(-vals, kind="stable")
-    return [MOMENTS[i] for i in order]
+    return rank_moment_scores(didemo_moment_scores(scores, num_segments, k), num_segments)
 
 
 def rank_moment_scores(scores21: np.ndarray, num_segments: int) -> list[tuple[int, int]]:

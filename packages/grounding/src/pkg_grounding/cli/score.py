@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     src.add_argument("--preds", help="jsonl prediction file")
     src.add_argument("--prior", action="store_true",
                      help="DiDeMo: score the moment-frequency prior of train_data.json instead (sanity check)")
-    p.add_argument("--dataset", choices=["charades_sta", "didemo"], required=True)
+    p.add_argument("--dataset", choices=["charades_sta", "didemo", "qvhighlights"], required=True)
     p.add_argument("--root", required=True, help="folder of the official annotation files")
     p.add_argument("--split", default="test")
     p.add_argument("--protocol", choices=["all", "ours", "2dtan", "tall", "moment_detr"], default="all")

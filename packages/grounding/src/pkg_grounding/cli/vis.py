@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     p = make_parser("grounding-vis", __doc__, config=False, seed=False, device=False)
     p.epilog = EPILOG
     p.add_argument("--preds", required=True)
-    p.add_argument("--dataset", choices=["charades_sta", "didemo"], required=True)
+    p.add_argument("--dataset", choices=["charades_sta", "didemo", "qvhighlights"], required=True)
     p.add_argument("--root", required=True)
     p.add_argument("--split", default="test")
     p.add_argument("--qid", action="append", default=[], help="query id to draw (repeatable)")

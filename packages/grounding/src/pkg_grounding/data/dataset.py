@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import Dataset
 
 from pkg_grounding.config import DataConfig
-from pkg_grounding.data import charades_sta, didemo
+from pkg_grounding.data import charades_sta, didemo, qvhighlights
 from pkg_grounding.data.features import (
     FeatureStore,
     average_to_fixed_length,
@@ -33,7 +33,8 @@ def num_steps(cfg: DataConfig) -> int:
 
 
 def split_path(cfg: DataConfig, split: str) -> pathlib.Path:
-    files = didemo.SPLIT_FILES if cfg.dataset == "didemo" else charades_sta.SPLIT_FILES
+    files = {"didemo": didemo.SPLIT_FILES, "qvhighlights": qvhighlights.SPLIT_FILES}.get(
+        cfg.dataset, charades_sta.SPLIT_FILES)
     if split not in files:
         raise ConfigError(f"split {split!r} does not exist for {cfg.dataset} (have {sorted(files)})")
     return _resolve(cfg.root, files[split])
@@ -48,6 +49,8 @@ def read_split(cfg: DataConfig, split: str) -> tuple[list[Query], SplitReport]:
     report = SplitReport(str(path))
     if cfg.dataset == "didemo":
         queries = didemo.read_didemo(path, report)
+    elif cfg.dataset == "qvhighlights":
+        queries = qvhighlights.read_qvhighlights(path, report)
     else:
         durations: dict[str, float] = {}
         for csv_name in charades_sta.CSV_FILES.values():
@@ -110,7 +113,9 @@ class Features:
 
 
 def target_steps(q: Query, pair_index: int, t: int, k: int) -> tuple[int, int]:
-    """Inclusive ground-truth step indices of one annotator's window."""
+    """Inclusive ground-truth step indices of one annotator's window ((0, 0) for unlabelled queries)."""
+    if not q.gt:
+        return 0, 0
     if q.times:
         return didemo.chunk_to_steps(*q.times[pair_index], k)
     s, e = q.gt[pair_index]
@@ -144,7 +149,7 @@ class GroundingDataset(Dataset):
         qi, p = self.index[i]
         q = self.queries[qi]
         if p < 0:
-            p = self.rng.randrange(len(q.gt)) if self.training else 0
+            p = self.rng.randrange(len(q.gt)) if self.training and q.gt else 0
         video, mask = self.feats.steps(q)
         gs, ge = target_steps(q, p, self.t, self.cfg.steps_per_chunk)
         words = self.vocab.encode(q.sentence, self.cfg.max_words)

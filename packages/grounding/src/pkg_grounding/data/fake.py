@@ -186,3 +186,53 @@ def write_shape_charades(out: str | os.PathLike[str], videos: int = 40, test_fra
         atomic_write_text(out / f"charades_sta_{split}.txt", "\n".join(lines[split]) + "\n")
         atomic_write_text(out / f"Charades_v1_{split}.csv", charades_csv_text(lengths[split]))
     return {"videos": videos, "train_queries": len(lines["train"]), "test_queries": len(lines["test"])}
+
+
+def _write_npz(path: pathlib.Path, arr: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.npz")
+    np.savez(tmp, features=arr)
+    os.replace(tmp, path)
+
+
+def write_fake_qvhighlights(out: str | os.PathLike[str], videos: int = 24, queries_per_video: int = 2, dim: int = 32,
+                            clip_dim: int = 16, seed: int = 0) -> dict:
+    """highlight_{train,val,test}_release.jsonl + features/{slowfast,clip}_features/<vid>.npz (one row per 2-s clip).
+
+    As the official release: windows on the 2-s grid, sometimes two per query, 3 annotators' saliency
+    scores (0..4) for the relevant clips, and a test split without labels.
+    """
+    out = pathlib.Path(out)
+    rng = np.random.default_rng(seed)
+    lines: dict[str, list[str]] = {"train": [], "val": [], "test": []}
+    qid = 1000
+    for v in range(videos):
+        split = ("val", "test", "train", "train")[v % 4]
+        start = float(rng.integers(0, 50) * 30)
+        vid = f"{_vid(rng)}{_vid(rng)}x_{start:.1f}_{start + 150:.1f}"
+        clips = int(rng.integers(12, 24))
+        duration = 2 * clips
+        windows = []
+        for _ in range(queries_per_video):
+            c = int(rng.integers(len(CONCEPTS)))
+            spans = []
+            for _ in range(1 if rng.random() < 0.7 else 2):
+                a = int(rng.integers(0, clips - 2))
+                b = int(min(clips, a + rng.integers(2, 7)))
+                if not any(a < e and s < b for s, e in spans):
+                    spans.append((a, b))
+            spans.sort()
+            windows += [(c, a, b) for a, b in spans]
+            ids = [i for a, b in spans for i in range(a, b)]
+            rec = {"qid": qid, "query": f"a person {CONCEPTS[c]}", "duration": duration, "vid": vid}
+            if split != "test":
+                rec["relevant_windows"] = [[2 * a, 2 * b] for a, b in spans]
+                rec["relevant_clip_ids"] = ids
+                rec["saliency_scores"] = [[int(x) for x in rng.integers(1, 5, size=3)] for _ in ids]
+            lines[split].append(json.dumps(rec))
+            qid += 1
+        _write_npz(out / "features" / "slowfast_features" / f"{vid}.npz", concept_features(rng, clips, dim, windows))
+        _write_npz(out / "features" / "clip_features" / f"{vid}.npz", concept_features(rng, clips, clip_dim, windows))
+    for split, ls in lines.items():
+        atomic_write_text(out / f"highlight_{split}_release.jsonl", "\n".join(ls) + "\n")
+    return {split: len(ls) for split, ls in lines.items()}

@@ -14,6 +14,9 @@ class Query:
     gt: tuple[tuple[float, float], ...]  # ground-truth windows in seconds (one per annotator)
     times: tuple[tuple[int, int], ...] = ()  # DiDeMo chunk pairs, duplicates kept
     num_segments: int = 0  # DiDeMo: 5 or 6
+    # QVHighlights: ids of the 2-s clips inside the windows and their 3 annotators' saliency (0..4)
+    clip_ids: tuple[int, ...] = ()
+    saliency: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclasses.dataclass
