@@ -7,18 +7,36 @@ import json
 from pkg_grounding.config import DataConfig, EvalConfig, GroundingConfig
 from pkg_grounding.data.dataset import read_split
 from pkg_grounding.engine.evaluate import score_predictions
+from pkg_grounding.engine.seeds import aggregate
 from pkg_grounding.metrics.didemo import frequency_prior
 from pkg_grounding.predictions import read_predictions
 from pkg_shared.cli import entrypoint, make_parser
-from pkg_shared.errors import PkgError
+from pkg_shared.errors import DataFormatError, PkgError
 from pkg_shared.fsutil import atomic_write_json
+from pkg_shared.io.tables import read_json
 
 EPILOG = """examples:
   grounding-score --preds preds.jsonl --dataset charades_sta --root data/Charades-STA --split test
   grounding-score --preds preds.jsonl --dataset didemo --root data/DiDeMo --split val --out metrics.json
   grounding-score --prior --dataset didemo --root data/DiDeMo --split val   # moment-frequency prior of train
     (the official script gives Rank@1 0.186842, Rank@5 0.686842, mIoU 0.252216 for it on the real val)
+  grounding-score --aggregate seed0.json seed1.json seed2.json --out mean_std.json
+    (mean +/- std of every metric over result JSONs of grounding-eval/grounding-score --out)
 Charades-STA predictions are NMS'd by each protocol itself, so give the raw ranked candidates."""
+
+
+def aggregate_files(paths: list[str], out: str | None) -> int:
+    results = []
+    for path in paths:
+        data = read_json(path)
+        if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
+            raise DataFormatError(path, "not a result JSON with a 'metrics' object (grounding-eval/score --out)")
+        results.append(data["metrics"])
+    summary = {"files": paths, "std": "sample standard deviation (ddof = 1)", "metrics": aggregate(results)}
+    if out:
+        atomic_write_json(out, summary)
+    print(json.dumps(summary, indent=2))
+    return 0
 
 
 @entrypoint
@@ -29,8 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     src.add_argument("--preds", help="jsonl prediction file")
     src.add_argument("--prior", action="store_true",
                      help="DiDeMo: score the moment-frequency prior of train_data.json instead (sanity check)")
-    p.add_argument("--dataset", choices=["charades_sta", "didemo", "qvhighlights"], required=True)
-    p.add_argument("--root", required=True, help="folder of the official annotation files")
+    src.add_argument("--aggregate", nargs="+", metavar="RESULT_JSON",
+                     help="mean +/- std over result JSONs (one per seed) instead of scoring")
+    p.add_argument("--dataset", choices=["charades_sta", "didemo", "qvhighlights"], help="required unless --aggregate")
+    p.add_argument("--root", help="folder of the official annotation files (required unless --aggregate)")
     p.add_argument("--split", default="test")
     p.add_argument("--protocol", choices=["all", "ours", "2dtan", "tall", "moment_detr"], default="all")
     p.add_argument("--iou-compare", choices=["ge", "gt"], default="ge", help="protocol 'ours': IoU >= m or > m")
@@ -38,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--miou", choices=["top1", "top3of5"], default="top1", help="protocol 'ours': mIoU definition")
     p.add_argument("--out", help="also write the metrics JSON here")
     args = p.parse_args(argv)
+    if args.aggregate:
+        return aggregate_files(args.aggregate, args.out)
+    if not args.dataset or not args.root:
+        raise PkgError("--dataset and --root are required (except with --aggregate)")
     cfg = GroundingConfig(data=DataConfig(dataset=args.dataset, root=args.root, val_fraction=0.0),
                           eval=EvalConfig(protocol=args.protocol, iou_compare=args.iou_compare, miou=args.miou))
     from dataclasses import replace

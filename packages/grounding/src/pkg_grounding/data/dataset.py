@@ -106,7 +106,7 @@ class Features:
     def filter(self, queries: list[Query], report: SplitReport) -> list[Query]:
         """Drop (or refuse) queries whose video has no features; the report lists the videos."""
         missing = sorted({q.vid for q in queries if q.vid not in self})
-        report.missing_features = missing
+        report.missing_features = sorted(set(report.missing_features) | set(missing))  # union over models
         if missing and self.cfg.on_missing == "error":
             raise DataFormatError(self.rgb.path, f"{len(missing)} video(s) have no features, e.g. {missing[0]!r}")
         return [q for q in queries if q.vid in self]
