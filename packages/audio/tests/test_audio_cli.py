@@ -175,3 +175,68 @@ def test_console_script_subprocess_exit_code(tmp_path):
     exe = shutil.which("audio-tag") or str(__import__("pathlib").Path(sys.executable).with_name("audio-tag"))
     r = subprocess.run([exe, "--checkpoint", str(tmp_path / "x.pt"), "a.wav"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "x.pt" in r.stderr
+
+
+def test_pack_hdf5_streams_and_rejects_unknown_labels(fake_root, tmp_path, capsys):
+    pytest.importorskip("h5py")
+    import numpy as np
+
+    from pkg_audio.data.audio_io import load_clip
+    from pkg_audio.data.hdf5 import read_hdf5_index
+
+    assert data_cli.main(["index", "--root", str(fake_root), "--csv", "eval_segments.csv",
+                          "--out", str(tmp_path / "eval.json")]) == 0
+    assert data_cli.main(["pack-hdf5", "--manifest", str(tmp_path / "eval.json"), "--labels",
+                          str(fake_root / "class_labels_indices.csv"), "--out", str(tmp_path / "eval.h5"),
+                          "--seconds", "1.0"]) == 0
+    man = json.loads((tmp_path / "eval.json").read_text())["data"]
+    ids, targets, reader = read_hdf5_index(tmp_path / "eval.h5", 12)
+    assert ids == [e["id"][:11] for e in man] and targets.sum() == sum(len(e["labels"].split(",")) for e in man)
+    ref = load_clip(man[3]["wav"], 32000, 1.0)  # PANNs' layout: int16 at 32 kHz
+    assert np.abs(reader.read(3) - ref).max() <= 1.0 / 32767 + 1e-6
+    # an index over it (PANNs' create_indexes) reads the same rows
+    assert data_cli.main(["hdf5-index", "--out", str(tmp_path / "idx.h5"), str(tmp_path / "eval.h5")]) == 0
+    np.testing.assert_array_equal(read_hdf5_index(tmp_path / "idx.h5", 12)[2].read(3), reader.read(3))
+    capsys.readouterr()
+    # a label outside the class list: one line naming the manifest, and no output file at all
+    man[2]["labels"] += ",/m/0zzzzz"
+    (tmp_path / "bad.json").write_text(json.dumps({"data": man}))
+    rc = data_cli.main(["pack-hdf5", "--manifest", str(tmp_path / "bad.json"), "--labels",
+                        str(fake_root / "class_labels_indices.csv"), "--out", str(tmp_path / "bad.h5")])
+    assert "bad.json" in _one_line_error(capsys, rc) and not (tmp_path / "bad.h5").exists()
+    # a clip that cannot be decoded half-way through: error names it, the partial file is removed
+    pathlib = __import__("pathlib")
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF....WAVEjunk")
+    man[2]["labels"] = man[3]["labels"]
+    man[5]["wav"] = str(broken)
+    (tmp_path / "broken.json").write_text(json.dumps({"data": man}))
+    rc = data_cli.main(["pack-hdf5", "--manifest", str(tmp_path / "broken.json"), "--labels",
+                        str(fake_root / "class_labels_indices.csv"), "--out", str(tmp_path / "b.h5")])
+    assert "broken.wav" in _one_line_error(capsys, rc)
+    assert not any(p.name.startswith((".b.h5", "b.h5")) for p in pathlib.Path(tmp_path).iterdir())
+    rc = data_cli.main(["hdf5-index", "--out", str(tmp_path / "i2.h5"), str(tmp_path / "absent.h5")])
+    assert "absent.h5" in _one_line_error(capsys, rc)
+
+
+def test_eval_reports_missing_clips_and_subset_fingerprint(run_dir, fake_root, tmp_path, capsys):
+    import hashlib
+
+    audio = tmp_path / "audio"
+    shutil.copytree(fake_root / "eval_segments", audio / "eval_segments")
+    gone = sorted((audio / "eval_segments").iterdir())[:2]
+    for g in gone:
+        g.unlink()
+    rc = eval_cli.main(["--checkpoint", str(run_dir / "best.pt"), "--data-root", str(fake_root),
+                        "--audio-dir", str(audio), "--out", str(tmp_path / "res")])
+    res = json.loads(capsys.readouterr().out)
+    assert rc == 0 and res["clips_listed"] == 12 and res["clips_found"] == 10 and res["clips_missing"] == 2
+    ids_bytes = (tmp_path / "res" / "eval_ids.txt").read_bytes()
+    assert res["eval_ids_sha1"] == hashlib.sha1(ids_bytes).hexdigest()
+    missing = (tmp_path / "res" / "eval_missing_ids.txt").read_text().split()
+    assert sorted(missing) == sorted(g.stem for g in gone)
+    # the written id list restricts a later evaluation to exactly that subset (same fingerprint)
+    rc = eval_cli.main(["--checkpoint", str(run_dir / "best.pt"), "--data-root", str(fake_root),
+                        "--ids", str(tmp_path / "res" / "eval_ids.txt")])
+    again = json.loads(capsys.readouterr().out)
+    assert rc == 0 and again["eval_ids_sha1"] == res["eval_ids_sha1"] and again["mAP"] == res["mAP"]

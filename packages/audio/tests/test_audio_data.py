@@ -174,11 +174,59 @@ def test_hdf5_malformed(tmp_path):
 
     with h5py.File(tmp_path / "x.h5", "w") as f:
         f.create_dataset("audio_name", data=np.array([b"Yabc.wav"], dtype="S20"))
-    with pytest.raises(DataFormatError, match="missing dataset 'waveform'"):
+    with pytest.raises(DataFormatError, match="missing dataset 'target'"):
+        read_hdf5_index(tmp_path / "x.h5")
+    with h5py.File(tmp_path / "x.h5", "a") as f:
+        f.create_dataset("target", data=np.zeros((1, 3), dtype=bool))
+    with pytest.raises(DataFormatError, match="missing dataset 'waveform'.*'hdf5_path'"):
         read_hdf5_index(tmp_path / "x.h5")
     (tmp_path / "y.h5").write_bytes(b"not hdf5")
     with pytest.raises(DataFormatError, match="not a readable HDF5"):
         read_hdf5_index(tmp_path / "y.h5")
+
+
+def test_hdf5_panns_index_files(fake_root, tmp_path):
+    """PANNs' index files (hdf5_path + index_in_hdf5) read the same clips as the waveform files, also
+    when the stored absolute paths are from another machine (looked up by file name)."""
+    h5py = pytest.importorskip("h5py")
+    from pkg_audio.data.hdf5 import read_hdf5_index
+
+    bal = read_hdf5_index(fake_root / "hdf5" / "balanced_train_segments.h5", 12)
+    unb = read_hdf5_index(fake_root / "hdf5" / "unbalanced_train_segments.h5", 12)
+    ids, targets, reader = read_hdf5_index(fake_root / "hdf5" / "indexes" / "full_train.h5", 12)
+    assert ids == bal[0] + unb[0]
+    np.testing.assert_array_equal(targets, np.concatenate([bal[1], unb[1]]))
+    n_bal = len(bal[0])
+    np.testing.assert_array_equal(reader.read(0), bal[2].read(0))
+    np.testing.assert_array_equal(reader.read(n_bal + 1), unb[2].read(1))
+    # an index written on another machine: absolute paths that do not exist here
+    import shutil
+
+    ws = tmp_path / "hdf5s"
+    (ws / "waveforms").mkdir(parents=True)
+    (ws / "indexes").mkdir()
+    shutil.copy(fake_root / "hdf5" / "eval_segments.h5", ws / "waveforms" / "eval.h5")
+    with h5py.File(ws / "waveforms" / "eval.h5", "r") as src, h5py.File(ws / "indexes" / "eval.h5", "w") as f:
+        n = src["audio_name"].shape[0]
+        f["audio_name"] = src["audio_name"][:]
+        f["target"] = src["target"][:]
+        f["hdf5_path"] = np.array([b"/home/someone/workspaces/hdf5s/waveforms/eval.h5"] * n, dtype="S200")
+        f["index_in_hdf5"] = np.arange(n, dtype=np.int32)[::-1]
+    ids2, _, r2 = read_hdf5_index(ws / "indexes" / "eval.h5", 12)
+    assert r2.files == [ws / "waveforms" / "eval.h5"]  # not the index of the same name
+    np.testing.assert_array_equal(r2.read(0), read_hdf5_index(ws / "waveforms" / "eval.h5")[2].read(n - 1))
+    (ws / "waveforms" / "eval.h5").unlink()
+    with pytest.raises(DataFormatError, match=r"indexes/eval.h5: waveform file .*eval.h5 not found"):
+        read_hdf5_index(ws / "indexes" / "eval.h5", 12)
+
+
+def test_train_from_hdf5_index(fake_root):
+    from pkg_audio.config import DataConfig
+    from pkg_audio.data.clips import build_split, load_classes
+
+    cfg = DataConfig(root=fake_root, train_hdf5=fake_root / "hdf5" / "indexes" / "full_train.h5", clip_seconds=1.0)
+    tr = build_split(cfg, load_classes(cfg), "train")
+    assert len(tr) == 36 and tr.load(35).shape == (16000,)
 
 
 def _pluck(name):

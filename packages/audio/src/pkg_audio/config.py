@@ -88,8 +88,9 @@ class DataConfig:
     filename_template: str = "{split}/{ytid}_{start:.3f}.wav"
     train_manifest: pathlib.Path | None = None  # AST JSON or TSV manifest (overrides CSV+template)
     eval_manifest: pathlib.Path | None = None
-    train_hdf5: pathlib.Path | None = None  # PANNs packed HDF5 (overrides the above)
+    train_hdf5: pathlib.Path | None = None  # PANNs packed HDF5 or index file (overrides the above)
     eval_hdf5: pathlib.Path | None = None
+    hdf5_waveforms_dir: pathlib.Path | None = None  # where an index file's waveform files are looked up by name
     hdf5_sample_rate: int = 32000  # PANNs packs 32 kHz int16
     eval_ids: pathlib.Path | None = None  # fixed id list for comparable evaluation subsets
     unknown_mid: Literal["error", "skip"] = "error"
@@ -163,10 +164,21 @@ class TrainConfig:
     max_monitor_clips: int = 2000
     seed: int = 0
     tensorboard: bool = True
+    # mixed precision: bf16 autocast (CPU or CUDA) or fp16 autocast + GradScaler (CUDA only)
+    amp: Literal["off", "bf16", "fp16"] = "off"
+    # synchronised BatchNorm across torchrun ranks (torch.nn.SyncBatchNorm; needs CUDA devices)
+    sync_bn: bool = False
+    # model-only checkpoint ckpt_step<N>.pt at every evaluation, for averaging (audio-eval --run);
+    # the newest N are kept (0 = none, -1 = all)
+    keep_eval_checkpoints: int = 10
 
     def __post_init__(self) -> None:
         if self.iterations < 1 or self.batch_size < 1:
             raise ValueError("iterations and batch_size must be >= 1")
+        if self.eval_every < 1 or self.checkpoint_every < 1 or self.log_every < 1:
+            raise ValueError("eval_every, checkpoint_every and log_every must be >= 1")
+        if self.keep_eval_checkpoints < -1:
+            raise ValueError("keep_eval_checkpoints must be -1 (all), 0 (none) or a positive count")
 
 
 @dataclasses.dataclass(frozen=True)

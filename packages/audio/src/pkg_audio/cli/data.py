@@ -15,6 +15,7 @@ EXAMPLE = """examples:
   audio-data index --root /data/audioset --csv eval_segments.csv --audio-dir /data/audioset/audios \\
       --template "eval_segments/Y{ytid}.wav" --out eval.json
   audio-data pack-hdf5 --manifest eval.json --labels class_labels_indices.csv --out eval.h5
+  audio-data hdf5-index --out indexes/full_train.h5 waveforms/balanced_train.h5 waveforms/unbalanced_part*.h5
 """
 
 
@@ -51,6 +52,9 @@ def _parser():
     h.add_argument("--out", type=pathlib.Path, required=True)
     h.add_argument("--seconds", type=float, default=10.0)
     h.add_argument("--sample-rate", type=int, default=32000)
+    x = sub.add_parser("hdf5-index", help="a PANNs index file (audio_name, target, hdf5_path, index_in_hdf5) over waveform files")
+    x.add_argument("--out", type=pathlib.Path, required=True)
+    x.add_argument("files", nargs="+", type=pathlib.Path, help="PANNs waveform HDF5 files")
     return p
 
 
@@ -97,15 +101,38 @@ def main(argv: list[str] | None = None) -> int:
 
         from pkg_audio.data.audio_io import load_clip
         from pkg_audio.data.audioset import read_class_index
-        from pkg_audio.data.hdf5 import write_hdf5
+        from pkg_audio.data.hdf5 import pack_hdf5
         from pkg_audio.data.manifest import read_manifest
+        from pkg_shared.errors import DataFormatError
+        from pkg_shared.logging import progress
 
+        if args.seconds <= 0 or args.sample_rate < 1000:
+            raise ConfigError("--seconds must be > 0 and --sample-rate >= 1000")
         classes = read_class_index(args.labels)
         entries = read_manifest(args.manifest)
-        waves = np.stack([load_clip(e.path, args.sample_rate, args.seconds) for e in entries])
+        idx = classes.index
+        for e in entries:  # check every label before the (long) packing starts
+            bad = [m for m in e.mids if m not in idx]
+            if bad:
+                raise DataFormatError(args.manifest, f"clip {e.clip_id}: label {bad[0]} is not in {args.labels}")
         targets = np.stack([classes.multi_hot(e.mids) for e in entries])
-        write_hdf5(args.out, [f"Y{e.clip_id[:11]}.wav" for e in entries], waves, targets)
+        length = int(round(args.seconds * args.sample_rate))
+        bar = progress(total=len(entries), desc="pack", unit="clip")
+        pack_hdf5(args.out, [f"Y{e.clip_id[:11]}.wav" for e in entries], targets, length,
+                  lambda i: load_clip(entries[i].path, args.sample_rate, args.seconds), lambda n: bar.update(1))
+        bar.close()
         print(f"packed {len(entries)} clips into {args.out}", file=sys.stderr)
+        return 0
+    if args.cmd == "hdf5-index":
+        from pkg_audio.data.hdf5 import read_hdf5_index, write_hdf5_index
+        from pkg_shared.errors import DataFormatError
+
+        for f in args.files:
+            _, _, reader = read_hdf5_index(f)  # each must be a readable waveform file (clear error otherwise)
+            if reader.files != [f]:
+                raise DataFormatError(f, "is an index file, not a PANNs waveform file")
+        n = write_hdf5_index(args.out, args.files)
+        print(f"indexed {n} clips of {len(args.files)} file(s) into {args.out}", file=sys.stderr)
         return 0
     return 2
 

@@ -112,8 +112,8 @@ def build_split(cfg: DataConfig, classes: ClassIndex, which: str) -> ClipSet:
     hdf5 = {"train": cfg.train_hdf5, "eval": cfg.eval_hdf5}.get(which)
     manifest = {"train": cfg.train_manifest, "eval": cfg.eval_manifest}.get(which)
     if hdf5 is not None:
-        ids, targets, _ = read_hdf5_index(hdf5, len(classes))
-        cs = ClipSet(ids, targets, cfg, hdf5=Hdf5Reader(hdf5), hdf5_rate=cfg.hdf5_sample_rate,
+        ids, targets, reader = read_hdf5_index(hdf5, len(classes), cfg.hdf5_waveforms_dir)
+        cs = ClipSet(ids, targets, cfg, hdf5=reader, hdf5_rate=cfg.hdf5_sample_rate,
                      source=str(hdf5), listed=len(ids))
     elif manifest is not None:
         cs = from_entries(read_manifest(manifest), classes, cfg, str(manifest))

@@ -130,9 +130,13 @@ def make_fake(out: str | pathlib.Path, num_classes: int = 12, clips: tuple[int, 
         summary[split] = n
         if hdf5 and n:
             from pkg_audio.data.audio_io import pad_or_crop, resample
-            from pkg_audio.data.hdf5 import write_hdf5
+            from pkg_audio.data.hdf5 import write_hdf5, write_hdf5_index
 
             length = int(round(max(seconds) * 32000))  # PANNs packs 32 kHz waveforms
             waves = np.stack([pad_or_crop(resample(w, sample_rate, 32000), length) for w in hd_waves])
             write_hdf5(out / "hdf5" / f"{split}.h5", hd_names, waves, np.stack(hd_targets))
+            write_hdf5_index(out / "hdf5" / "indexes" / f"{split}.h5", [out / "hdf5" / f"{split}.h5"])
+    if hdf5 and clips[0] and clips[1]:  # PANNs' full_train index over balanced + unbalanced
+        write_hdf5_index(out / "hdf5" / "indexes" / "full_train.h5",
+                         [out / "hdf5" / f"{s}.h5" for s in ("balanced_train_segments", "unbalanced_train_segments")])
     return summary

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import os
+import pathlib
+import re
 
 from pkg_audio.config import AudioConfig
 from pkg_audio.models import AudioTagger, build_model
 from pkg_shared.config import from_dict
 from pkg_shared.engine import load_checkpoint
 from pkg_shared.errors import DataFormatError
+
+
+def eval_checkpoints(run_dir: str | os.PathLike[str]) -> list[pathlib.Path]:
+    """The per-evaluation checkpoints ``ckpt_step<N>.pt`` of a run, oldest first (by step)."""
+    found = [(int(m.group(1)), p) for p in pathlib.Path(run_dir).glob("ckpt_step*.pt")
+             if (m := re.fullmatch(r"ckpt_step(\d+)", p.stem))]
+    return [p for _, p in sorted(found)]
 
 
 def load_tagger(path: str | os.PathLike[str], device="cpu") -> tuple[AudioTagger, AudioConfig, list[str], list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import pathlib
 from concurrent.futures import ThreadPoolExecutor
 
@@ -45,6 +46,9 @@ def evaluate(model: nn.Module | list[nn.Module], clips: ClipSet, classes: ClassI
     """Metrics dict; with ``out_dir`` also writes ``<prefix>_metrics.json``, ``<prefix>_per_class.csv``
     and ``<prefix>_ids.txt`` (the exact evaluated clips, so that numbers can be reproduced).
 
+    ``eval_ids_sha1`` is the SHA-1 of ``<prefix>_ids.txt``'s bytes; ``<prefix>_missing_ids.txt``
+    lists the clips of the CSV that were not found on disk.
+
     A list of models averages their clip probabilities (Yu et al. averaged predictions over
     checkpoints); the result says so in ``averaged_models`` and is not a single-model number."""
     models = model if isinstance(model, list) else [model]
@@ -55,6 +59,9 @@ def evaluate(model: nn.Module | list[nn.Module], clips: ClipSet, classes: ClassI
     res["clips_listed"] = int(clips.listed or len(clips))
     res["clips_found"] = int(len(clips))
     res["clips_evaluated"] = int(n)
+    res["clips_missing"] = len(clips.missing_ids)
+    # a fingerprint of the exact evaluated subset: equal hashes = comparable numbers
+    res["eval_ids_sha1"] = hashlib.sha1("".join(f"{i}\n" for i in clips.ids[:n]).encode()).hexdigest()
     res["source"] = clips.source
     res["averaged_models"] = len(models)
     ap, auc = res.pop("ap_per_class"), res.pop("auc_per_class")
@@ -62,6 +69,8 @@ def evaluate(model: nn.Module | list[nn.Module], clips: ClipSet, classes: ClassI
         out_dir = pathlib.Path(out_dir)
         write_per_class_csv(out_dir / f"{prefix}_per_class.csv", classes.mids, classes.names, targets, ap, auc)
         write_id_list(out_dir / f"{prefix}_ids.txt", clips.ids[:n])
+        if clips.missing_ids:
+            write_id_list(out_dir / f"{prefix}_missing_ids.txt", clips.missing_ids)
         atomic_write_json(out_dir / f"{prefix}_metrics.json", res)
     res["ap_per_class"] = ap
     return res

@@ -24,7 +24,9 @@ from pkg_audio.data.clips import ClipSet, build_split, load_classes
 from pkg_audio.data.manifest import read_id_list
 from pkg_audio.data.mixing import mix_batch, phase
 from pkg_audio.data.samplers import SAMPLERS
+from pkg_audio.engine.checkpoints import eval_checkpoints
 from pkg_audio.engine.evaluate import evaluate
+from pkg_audio.engine.runtime import autocast, check_amp, convert_sync_bn, make_scaler
 from pkg_audio.losses import tagging_loss
 from pkg_audio.models import build_model
 from pkg_shared.config import dump_yaml, to_dict
@@ -55,8 +57,8 @@ def load_batch(clips: ClipSet, idx: list[int], seed: int, step: int, pool: Threa
     return torch.from_numpy(waves), torch.from_numpy(clips.targets[idx])
 
 
-def make_checkpoint(model, opt, step, best, cfg, classes, sampler, mix_gen, history) -> dict:
-    return {
+def make_checkpoint(model, opt, step, best, cfg, classes, sampler, mix_gen, history, scaler=None) -> dict:
+    state = {
         "model": dist.unwrap(model).state_dict(),
         "optimizer": opt.state_dict(),
         "step": step,
@@ -68,6 +70,25 @@ def make_checkpoint(model, opt, step, best, cfg, classes, sampler, mix_gen, hist
         "rng": capture_rng_state(),
         "history": history,
     }
+    if scaler is not None:
+        state["scaler"] = scaler.state_dict()
+    return state
+
+
+def model_checkpoint(model, cfg, classes, step: int, metrics: dict) -> dict:
+    """Weights + config + classes: what best.pt and the per-evaluation ckpt_step<N>.pt hold."""
+    return {"model": dist.unwrap(model).state_dict(), "config": to_dict(cfg), "step": step,
+            "classes": {"mids": list(classes.mids), "names": list(classes.names)}, "metrics": metrics}
+
+
+def save_eval_checkpoint(state: dict, out_dir: pathlib.Path, step: int, keep: int) -> None:
+    """Write ckpt_step<N>.pt and delete the oldest beyond ``keep`` (-1 keeps all)."""
+    if keep == 0:
+        return
+    save_checkpoint(state, out_dir / f"ckpt_step{step:07d}.pt")
+    if keep > 0:
+        for old in eval_checkpoints(out_dir)[:-keep]:
+            old.unlink(missing_ok=True)
 
 
 def black_listed(cfg: AudioConfig, clips: ClipSet) -> list[int]:
@@ -89,6 +110,7 @@ def train(cfg: AudioConfig, out_dir: str | pathlib.Path, *, device: str | torch.
     info = dist.init_from_env(device)
     device = dist.device_for(info, device)
     tc, mc = cfg.train, cfg.mix
+    check_amp(tc.amp, device)
     if info.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
         setup(out_dir)
@@ -111,9 +133,10 @@ def train(cfg: AudioConfig, out_dir: str | pathlib.Path, *, device: str | torch.
     mix_gen = torch.Generator().manual_seed(tc.seed + 1000 * info.rank)
 
     # ---- model and optimiser
-    model = build_model(cfg.model).to(device)
+    model = convert_sync_bn(build_model(cfg.model), tc.sync_bn, info, device).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr, betas=tuple(tc.betas), eps=tc.eps,
                            weight_decay=tc.weight_decay, amsgrad=tc.amsgrad)
+    scaler = make_scaler(tc.amp, device)
     step, best, history = 0, -1.0, []
     last = out_dir / "last.pt"
     if resume:
@@ -125,6 +148,8 @@ def train(cfg: AudioConfig, out_dir: str | pathlib.Path, *, device: str | torch.
         sampler.load_state_dict(ck["sampler"])
         mix_gen.set_state(ck["mix_gen"])
         restore_rng_state(ck["rng"])
+        if scaler is not None and "scaler" in ck:
+            scaler.load_state_dict(ck["scaler"])
         step, best, history = int(ck["step"]), float(ck["best_map"]), list(ck.get("history", []))
         if info.is_main:
             log.info("resumed from %s at step %d", last, step)
@@ -151,11 +176,17 @@ def train(cfg: AudioConfig, out_dir: str | pathlib.Path, *, device: str | torch.
             x, y, _ = mix_batch(x, y, mc, mix_gen)
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
 
-        out = model(x)
-        loss = tagging_loss(out, y, tc.aux_loss_weight)
+        with autocast(tc.amp, device):
+            out = model(x)
+        loss = tagging_loss(out, y, tc.aux_loss_weight)  # in fp32 (the loss casts its inputs)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+        else:
+            loss.backward()
+            opt.step()
         step += 1
         losses.append(float(loss.detach()))
         bar.update(1)
@@ -180,17 +211,18 @@ def train(cfg: AudioConfig, out_dir: str | pathlib.Path, *, device: str | torch.
                 row["balanced_mAP"] = mon["mAP"]
                 metrics_log.log(step, balanced_mAP=mon["mAP"] or 0.0)
             history.append(row)
+            metrics = {k: v for k, v in row.items() if k != "phase"}
+            save_eval_checkpoint(model_checkpoint(model, cfg, classes, step, metrics), out_dir, step,
+                                 tc.keep_eval_checkpoints)
             if echo:
                 echo(f"eval step {step}: mAP={res['mAP']:.3f} mAUC={res['mAUC']:.3f}")
             # the reported model: best eval mAP of the fine-tuning phase (or of any phase without one)
             counts = ph == "finetune" or not (mc.mixing != "none" and mc.finetune)
             if counts and (res["mAP"] or 0.0) > best:
                 best = res["mAP"] or 0.0
-                save_checkpoint({"model": dist.unwrap(model).state_dict(), "config": to_dict(cfg), "step": step,
-                                 "classes": {"mids": list(classes.mids), "names": list(classes.names)},
-                                 "metrics": {k: v for k, v in row.items() if k != "phase"}}, out_dir / "best.pt")
+                save_checkpoint(model_checkpoint(model, cfg, classes, step, metrics), out_dir / "best.pt")
         if info.is_main and (step % tc.checkpoint_every == 0 or step == end):
-            save_checkpoint(make_checkpoint(model, opt, step, best, cfg, classes, sampler, mix_gen, history), last)
+            save_checkpoint(make_checkpoint(model, opt, step, best, cfg, classes, sampler, mix_gen, history, scaler), last)
     bar.close()
     pool.shutdown()
     if metrics_log is not None:

@@ -16,12 +16,15 @@ _EPS = 1e-7
 
 
 def _bce_prob(p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return F.binary_cross_entropy(p.clamp(_EPS, 1 - _EPS), y)
+    return F.binary_cross_entropy(p.float().clamp(_EPS, 1 - _EPS), y.float())
 
 
 def tagging_loss(out: dict, target: torch.Tensor, aux_weight: float = 0.0) -> torch.Tensor:
     logit = out.get("logit")
-    loss = F.binary_cross_entropy_with_logits(logit, target) if logit is not None else _bce_prob(out["clipwise"], target)
+    if logit is not None:  # fp32 even under autocast (bf16/fp16 logits lose the small probabilities)
+        loss = F.binary_cross_entropy_with_logits(logit.float(), target.float())
+    else:
+        loss = _bce_prob(out["clipwise"], target)
     if aux_weight > 0 and out.get("levels"):
         aux = torch.stack([_bce_prob(p, target) for p in out["levels"]]).mean()
         loss = loss + aux_weight * aux
