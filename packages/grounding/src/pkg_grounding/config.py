@@ -64,6 +64,8 @@ class DataConfig:
     backbone: str = "vgg16_fc7"
     backbone_weights: str = ""
     extract_fps: float = 6.0
+    clip_len: int = 16  # clip backbones (r3d_18, mc3_18, r2plus1d_18, s3d): frames per clip
+    clip_stride: int = 16  # ... and sampled frames between clip starts
 
 
 @dataclasses.dataclass(frozen=True)

@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     device = resolve_device(args.device)
     model, cfg, vocab = load_model(args.checkpoint, device)
     if args.video:
-        backbone = build_backbone(args.backbone or cfg.data.backbone, args.weights or cfg.data.backbone_weights or None)
+        backbone = build_backbone(args.backbone or cfg.data.backbone, args.weights or cfg.data.backbone_weights or None,
+                                  cfg.data.clip_len, cfg.data.clip_stride)
         feats, duration = video_features(args.video, backbone.to(device), args.fps or cfg.data.extract_fps, device)
     else:
         path = pathlib.Path(args.features)
