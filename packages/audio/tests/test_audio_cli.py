@@ -128,12 +128,14 @@ def test_data_check_and_make_fake(tmp_path, capsys):
     assert "eval: segments=3" in out and "audio_found=3" in out and "0 problem(s)" in out
     # corrupt one row and delete one clip: both reported, exit 1
     p = tmp_path / "f" / "eval_segments.csv"
-    p.write_text(p.read_text() + 'bad-id, 1.0, 2.0, "/m/0001x"\n')
+    p.write_text(p.read_text() + 'bad-id, 1.0, 2.0, "/m/0001x"\n' + 'abcdefghijk, 2.0, 1.0, "/m/0001x"\n')
     victim = next((tmp_path / "f" / "balanced_train_segments").iterdir())
     victim.unlink()
     assert data_cli.main(["check", "--root", str(tmp_path / "f")]) == 1
     out = capsys.readouterr().out
     assert "eval_segments.csv:7: invalid YTID" in out and "audio_missing=1" in out
+    assert "eval_segments.csv:8: end_seconds 1.0 is not after" in out  # every malformed row, not only the first
+    assert "segments=3, malformed_rows=2" in out
 
 
 def test_data_index_writes_manifest_and_missing_report(fake_root, tmp_path, capsys):

@@ -23,3 +23,16 @@ def test_torchrun_two_processes(fake_root, tmp_path, tiny):
 
     ck = load_checkpoint(tmp_path / "ddp" / "last.pt")
     assert ck["step"] == 3 and not any(k.startswith("module.") for k in ck["model"])
+
+
+@pytest.mark.slow
+def test_torchrun_sync_bn_on_cpu_is_a_clear_error(fake_root, tmp_path, tiny):
+    """SyncBatchNorm needs CUDA: on gloo/CPU ranks the run stops before writing anything, exit 2."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29534",
+           "-m", "pkg_audio.cli.train", "--data-root", str(fake_root), "--out", str(tmp_path / "sbn"), "--device", "cpu",
+           "--set", "train.sync_bn=true"]
+    for o in tiny:
+        cmd += ["--set", o]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert r.returncode != 0 and "train.sync_bn needs CUDA devices" in r.stderr
+    assert not (tmp_path / "sbn" / "last.pt").exists()

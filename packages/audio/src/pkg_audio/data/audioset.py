@@ -66,36 +66,49 @@ class ClassIndex:
         return y
 
 
-def read_segments(path: str | os.PathLike[str]) -> list[Segment]:
-    """Parse one segment CSV; a YTID may start with '-' (it is data, not a comment or option)."""
+def read_segments(path: str | os.PathLike[str], problems: list[str] | None = None) -> list[Segment]:
+    """Parse one segment CSV; a YTID may start with '-' (it is data, not a comment or option).
+
+    The first malformed row raises; with a ``problems`` list every malformed row is recorded there
+    (``file:line: problem``) and skipped instead, for ``audio-data check``.
+    """
     path = pathlib.Path(path)
     out: list[Segment] = []
     seen_header = False
     for lineno, fields in read_rows(path, delimiter=",", comment=None, skipinitialspace=True):
-        if fields and fields[0].startswith("#"):
-            if lineno <= 3:
-                seen_header = True
-                continue
-            raise DataFormatError(path, "comment line after the 3-line header", lineno)
-        if len(fields) != 4:
-            raise DataFormatError(path, f"expected 4 fields (YTID, start, end, \"labels\"), found {len(fields)}", lineno)
-        ytid = fields[0].strip()
-        if not YTID_RE.match(ytid):
-            raise DataFormatError(path, f"invalid YTID {ytid!r} (need 11 characters of A-Z a-z 0-9 _ -)", lineno)
-        start = parse_field(path, lineno, "start_seconds", fields[1], float)
-        end = parse_field(path, lineno, "end_seconds", fields[2], float)
-        if end <= start:
-            raise DataFormatError(path, f"end_seconds {end} is not after start_seconds {start}", lineno)
-        mids = tuple(m.strip() for m in fields[3].split(",") if m.strip())
-        if not mids:
-            raise DataFormatError(path, "empty positive_labels", lineno)
-        for m in mids:
-            if not MID_RE.match(m):
-                raise DataFormatError(path, f"invalid label MID {m!r}", lineno)
-        out.append(Segment(ytid, start, end, mids, lineno))
+        if fields and fields[0].startswith("#") and lineno <= 3:
+            seen_header = True
+            continue
+        try:
+            out.append(_segment(path, lineno, fields))
+        except DataFormatError as exc:
+            if problems is None:
+                raise
+            problems.append(str(exc))
     if not seen_header:
         raise DataFormatError(path, "missing the '#' header lines of an AudioSet segment CSV", 1)
     return out
+
+
+def _segment(path: pathlib.Path, lineno: int, fields: list[str]) -> Segment:
+    if fields and fields[0].startswith("#"):
+        raise DataFormatError(path, "comment line after the 3-line header", lineno)
+    if len(fields) != 4:
+        raise DataFormatError(path, f"expected 4 fields (YTID, start, end, \"labels\"), found {len(fields)}", lineno)
+    ytid = fields[0].strip()
+    if not YTID_RE.match(ytid):
+        raise DataFormatError(path, f"invalid YTID {ytid!r} (need 11 characters of A-Z a-z 0-9 _ -)", lineno)
+    start = parse_field(path, lineno, "start_seconds", fields[1], float)
+    end = parse_field(path, lineno, "end_seconds", fields[2], float)
+    if end <= start:
+        raise DataFormatError(path, f"end_seconds {end} is not after start_seconds {start}", lineno)
+    mids = tuple(m.strip() for m in fields[3].split(",") if m.strip())
+    if not mids:
+        raise DataFormatError(path, "empty positive_labels", lineno)
+    for m in mids:
+        if not MID_RE.match(m):
+            raise DataFormatError(path, f"invalid label MID {m!r}", lineno)
+    return Segment(ytid, start, end, mids, lineno)
 
 
 def read_class_index(path: str | os.PathLike[str]) -> ClassIndex:

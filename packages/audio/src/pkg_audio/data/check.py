@@ -16,6 +16,8 @@ from pkg_audio.data.audioset import (
 from pkg_audio.data.manifest import match_segments
 from pkg_shared.errors import DataFormatError
 
+MAX_ROW_PROBLEMS = 100  # per file; the rest are counted
+
 
 def check_root(root: str | pathlib.Path, template: str = "{split}/{ytid}_{start:.3f}.wav",
                audio_dir: str | pathlib.Path | None = None, sample_rate: int | None = None,
@@ -53,12 +55,16 @@ def check_root(root: str | pathlib.Path, template: str = "{split}/{ytid}_{start:
         if not path.is_file():
             report["splits"][split] = "absent"
             continue
+        rows: list[str] = []
         try:
-            segs = read_segments(path)
+            segs = read_segments(path, rows)  # every malformed row, not only the first
         except DataFormatError as exc:
             problems.append(str(exc))
             continue
-        st = {"segments": len(segs), "labels": sum(len(s.mids) for s in segs)}
+        problems.extend(rows[:MAX_ROW_PROBLEMS])
+        if len(rows) > MAX_ROW_PROBLEMS:
+            problems.append(f"{path}: ... and {len(rows) - MAX_ROW_PROBLEMS} more malformed row(s)")
+        st = {"segments": len(segs), "malformed_rows": len(rows), "labels": sum(len(s.mids) for s in segs)}
         if classes is not None:
             idx = classes.index
             unknown = [(s.line, m) for s in segs for m in s.mids if m not in idx]

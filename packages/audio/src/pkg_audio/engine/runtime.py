@@ -45,7 +45,12 @@ def convert_sync_bn(model: nn.Module, enabled: bool, info: DistInfo, device: tor
     """
     if not enabled or not info.enabled:
         return model
-    if device.type != "cuda":
+    check_sync_bn(enabled, info, device)
+    return nn.SyncBatchNorm.convert_sync_batchnorm(model)
+
+
+def check_sync_bn(enabled: bool, info: DistInfo, device: torch.device) -> None:
+    """Fail before anything is written when SyncBatchNorm could not run (CPU ranks)."""
+    if enabled and info.enabled and device.type != "cuda":
         raise ConfigError("train.sync_bn needs CUDA devices (torch.nn.SyncBatchNorm does not run on CPU/gloo); "
                           "set train.sync_bn=false")
-    return nn.SyncBatchNorm.convert_sync_batchnorm(model)

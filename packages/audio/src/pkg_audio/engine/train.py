@@ -26,7 +26,7 @@ from pkg_audio.data.mixing import mix_batch, phase
 from pkg_audio.data.samplers import SAMPLERS
 from pkg_audio.engine.checkpoints import eval_checkpoints
 from pkg_audio.engine.evaluate import evaluate
-from pkg_audio.engine.runtime import autocast, check_amp, convert_sync_bn, make_scaler
+from pkg_audio.engine.runtime import autocast, check_amp, check_sync_bn, convert_sync_bn, make_scaler
 from pkg_audio.losses import tagging_loss
 from pkg_audio.models import build_model
 from pkg_shared.config import dump_yaml, to_dict
@@ -111,6 +111,7 @@ def train(cfg: AudioConfig, out_dir: str | pathlib.Path, *, device: str | torch.
     device = dist.device_for(info, device)
     tc, mc = cfg.train, cfg.mix
     check_amp(tc.amp, device)
+    check_sync_bn(tc.sync_bn, info, device)
     if info.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
         setup(out_dir)
