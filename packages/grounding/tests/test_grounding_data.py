@@ -167,7 +167,7 @@ def test_split_reading_missing_features_and_targets(tmp_path):
     kept = feats.filter(train, rep)
     assert rep.missing_features == [train[0].vid] and len(kept) < len(train)
     ds = GroundingDataset(kept, feats, Vocab.build(q.sentence for q in kept), cfg, training=False)
-    video, mask, words, target, qi = ds[0]
+    video, mask, words, target, qi, _ = ds[0]
     assert video.shape == (16, 32) and mask.sum() == 16 and 0 <= target[0] <= target[1] < 16
     np.testing.assert_allclose(np.linalg.norm(video.numpy(), axis=1), 1.0, rtol=1e-5)  # L2 per step
 

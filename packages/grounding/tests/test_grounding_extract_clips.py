@@ -7,7 +7,13 @@ import torch
 import torchvision
 
 from pkg_grounding.cli import extract as extract_cli
-from pkg_grounding.engine.extract import ClipBackbone, build_backbone, clip_starts, extract_folder, list_videos
+from pkg_grounding.engine.extract import (
+    ClipBackbone,
+    build_backbone,
+    clip_starts,
+    extract_folder,
+    list_videos,
+)
 from pkg_shared.errors import DataFormatError
 from pkg_shared.io.video import read_frames
 from pkg_shared.testing import write_video

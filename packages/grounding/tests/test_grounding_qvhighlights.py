@@ -194,3 +194,38 @@ def test_highlight_hit1_hand_case():
     assert res["HL-min-Fair"]["HL-mAP"] == pytest.approx((1 + 0 + 1) / 3)
     miss = highlight_metrics([[0.9, 0.2, 0.1, 0.3]], [8.0], [[2]], [[[4, 1, 2]]])
     assert miss["HL-min-Fair"]["HL-Hit1"] == 0.0
+
+
+def test_qvhighlights_train_eval_chain_with_saliency_and_unlabelled_test(tmp_path, capsys):
+    from pkg_grounding.cli import eval as eval_cli
+    from pkg_grounding.cli import score as score_cli
+    from pkg_grounding.cli import train as train_cli
+
+    write_fake_qvhighlights(tmp_path / "d", videos=8, dim=8, clip_dim=4)
+    assert train_cli.main(["--config", "asst_qvhighlights", "--set", f"data.root={tmp_path / 'd'}",
+                           "--set", "data.features=features/slowfast_features",
+                           "--set", "data.flow_features=features/clip_features", "--set", "data.glove=",
+                           "--set", "model.hidden=8", "--set", "model.word_dim=8", "--set", "model.freeze_embeddings=false",
+                           "--set", "data.num_steps=16", "--set", "train.epochs=1", "--set", "train.batch_size=8",
+                           "--out", str(tmp_path / "run")]) == 0
+    ck = str(tmp_path / "run" / "last.pt")
+    assert eval_cli.main(["--checkpoint", ck, "--split", "val", "--dump", str(tmp_path / "val.jsonl")]) == 0
+    assert eval_cli.main(["--checkpoint", ck, "--split", "val", "--out", str(tmp_path / "m.json")]) == 0
+    res = json.loads((tmp_path / "m.json").read_text())
+    hl = res["metrics"]["moment_detr"]["highlight"]["HL-min-VeryGood"]
+    assert 0.0 <= hl["HL-mAP"] <= 1.0 and 0.0 <= hl["HL-Hit1"] <= 1.0
+    line = json.loads((tmp_path / "val.jsonl").read_text().splitlines()[0])
+    assert isinstance(line["qid"], int) and len(line["pred_saliency_scores"]) == int(line["duration"] / 2)
+    assert line["pred_relevant_windows"] == line["pred_windows"]
+    # scoring the dump again gives the same numbers (moment_detr protocol, saliency included)
+    assert score_cli.main(["--preds", str(tmp_path / "val.jsonl"), "--dataset", "qvhighlights",
+                           "--root", str(tmp_path / "d"), "--split", "val", "--out", str(tmp_path / "s.json")]) == 0
+    again = json.loads((tmp_path / "s.json").read_text())["metrics"]["moment_detr"]
+    assert again["mAP"] == pytest.approx(res["metrics"]["moment_detr"]["mAP"], abs=1e-3)
+    assert again["highlight"]["HL-min-Fair"]["HL-mAP"] == pytest.approx(
+        res["metrics"]["moment_detr"]["highlight"]["HL-min-Fair"]["HL-mAP"], abs=1e-3)
+    # the official test split has no labels: predictions only
+    assert eval_cli.main(["--checkpoint", ck, "--split", "test", "--dump", str(tmp_path / "test.jsonl"),
+                          "--out", str(tmp_path / "t.json")]) == 0
+    assert json.loads((tmp_path / "t.json").read_text())["metrics"] is None
+    assert len((tmp_path / "test.jsonl").read_text().splitlines()) == 4

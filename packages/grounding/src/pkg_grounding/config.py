@@ -20,7 +20,10 @@ class ModelConfig:
     levels: int = 3  # L: granularities of the pyramid
     word_rnn: Literal["lstm", "gru"] = "lstm"
     attention: Literal["additive", "dot", "bilinear"] = "additive"
-    translator: Literal["lstm", "gru", "none"] = "lstm"
+    translator: Literal["lstm", "gru", "none", "transformer"] = "lstm"
+    translator_layers: int = 2  # translator=transformer (asst_plus): encoder layers per level
+    translator_heads: int = 8
+    heads: Literal["sei", "sei_dist"] = "sei"  # sei_dist (asst_plus): + per-step distances to start / end
     fusion: Literal["concat_mul", "concat", "mul"] = "concat_mul"
     pyramid: Literal["conv_pool", "dilated_conv", "stride_rnn"] = "conv_pool"
     integrate: Literal["sum", "concat"] = "sum"
@@ -76,6 +79,7 @@ class LossConfig:
     beta: float = 1.0  # weight of the inside BCE
     boundary_sigma: float = 0.0  # >0: Gaussian label smoothing of start/end targets (steps)
     pos_weight_max: float = 10.0
+    dist_weight: float = 1.0  # heads=sei_dist: weight of the L1 loss on the boundary distances
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +89,7 @@ class DecodeConfig:
     max_len_steps: int = 0  # 0 = T
     nms: float = 0.5
     top_k: int = 5
+    refine: bool = True  # heads=sei_dist: move window bounds by the mean predicted distances inside them
 
 
 @dataclasses.dataclass(frozen=True)

@@ -83,3 +83,28 @@ def nms_windows(windows: np.ndarray, threshold: float, top_k: int) -> np.ndarray
         return windows
     keep = temporal_nms(windows[:, :2], windows[:, 2], threshold, top_k)
     return windows[keep]
+
+
+def refine_windows(windows: np.ndarray, dist: np.ndarray, duration: float) -> np.ndarray:
+    """asst_plus boundary-distance heads: move each [start_s, end_s, score] window's bounds to the mean of
+    (step centre - distance to start) and (step centre + distance to end) over the steps it covers.
+
+    ``dist``: (T, 2) non-negative distances in steps. Scores and order are kept; a window whose
+    refined bounds would be empty keeps its own.
+    """
+    if len(windows) == 0:
+        return windows
+    t = dist.shape[0]
+    per = duration / t
+    centre = np.arange(t) + 0.5
+    starts = np.concatenate([[0.0], np.cumsum(centre - dist[:, 0])])
+    ends = np.concatenate([[0.0], np.cumsum(centre + dist[:, 1])])
+    out = windows.copy()
+    i = np.clip(np.round(windows[:, 0] / per).astype(int), 0, t - 1)
+    j = np.clip(np.round(windows[:, 1] / per).astype(int), i + 1, t)  # exclusive step end
+    n = j - i
+    s = np.clip((starts[j] - starts[i]) / n * per, 0.0, duration)
+    e = np.clip((ends[j] - ends[i]) / n * per, 0.0, duration)
+    ok = e > s
+    out[ok, 0], out[ok, 1] = s[ok], e[ok]
+    return out

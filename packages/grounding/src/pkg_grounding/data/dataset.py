@@ -112,6 +112,17 @@ class Features:
         return [q for q in queries if q.vid in self]
 
 
+def target_continuous(q: Query, pair_index: int, t: int, k: int) -> tuple[float, float]:
+    """The GT window in fractional steps (seconds * T / duration; DiDeMo: chunk bounds * k)."""
+    if not q.gt:
+        return 0.0, 1.0
+    if q.times:
+        a, b = q.times[pair_index]
+        return float(a * k), float((b + 1) * k)
+    s, e = q.gt[pair_index]
+    return s / q.duration * t, e / q.duration * t
+
+
 def target_steps(q: Query, pair_index: int, t: int, k: int) -> tuple[int, int]:
     """Inclusive ground-truth step indices of one annotator's window ((0, 0) for unlabelled queries)."""
     if not q.gt:
@@ -152,13 +163,14 @@ class GroundingDataset(Dataset):
             p = self.rng.randrange(len(q.gt)) if self.training and q.gt else 0
         video, mask = self.feats.steps(q)
         gs, ge = target_steps(q, p, self.t, self.cfg.steps_per_chunk)
+        cont = target_continuous(q, p, self.t, self.cfg.steps_per_chunk)
         words = self.vocab.encode(q.sentence, self.cfg.max_words)
         return (torch.from_numpy(video), torch.from_numpy(mask), torch.tensor(words, dtype=torch.long),
-                torch.tensor([gs, ge], dtype=torch.long), qi)
+                torch.tensor([gs, ge], dtype=torch.long), qi, torch.tensor(cont, dtype=torch.float32))
 
 
 def collate(batch):
-    videos, masks, words, targets, qis = zip(*batch)
+    videos, masks, words, targets, qis, conts = zip(*batch)
     n = max(len(w) for w in words)
     word_ids = torch.zeros(len(batch), n, dtype=torch.long)
     word_mask = torch.zeros(len(batch), n)
@@ -166,4 +178,5 @@ def collate(batch):
         word_ids[i, : len(w)] = w
         word_mask[i, : len(w)] = 1.0
     return {"video": torch.stack(videos), "video_mask": torch.stack(masks), "words": word_ids,
-            "word_mask": word_mask, "target": torch.stack(targets), "qi": torch.tensor(qis)}
+            "word_mask": word_mask, "target": torch.stack(targets), "qi": torch.tensor(qis),
+            "target_cont": torch.stack(conts)}

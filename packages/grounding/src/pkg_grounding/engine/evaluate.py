@@ -15,7 +15,13 @@ from pkg_grounding.data.didemo import MOMENTS, chunk_to_seconds
 from pkg_grounding.data.qvhighlights import CLIP_SECONDS
 from pkg_grounding.data.records import Query
 from pkg_grounding.data.vocab import Vocab
-from pkg_grounding.decode import charades_candidates, didemo_moment_scores, rank_moment_scores, segment_scores
+from pkg_grounding.decode import (
+    charades_candidates,
+    didemo_moment_scores,
+    rank_moment_scores,
+    refine_windows,
+    segment_scores,
+)
 from pkg_grounding.metrics.charades import evaluate_charades, highlight_metrics
 from pkg_grounding.metrics.didemo import evaluate_didemo
 from pkg_shared.errors import ConfigError, PkgError
@@ -35,11 +41,12 @@ class Scorer:
 
 @torch.no_grad()
 def iter_scores(s: Scorer, queries: list[Query], device: torch.device, batch_size: int = 64,
-                show_progress: bool = False) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
-    """(query index, scores, inside probability) in query order.
+                show_progress: bool = False) -> Iterator[tuple[int, np.ndarray, np.ndarray | None, np.ndarray | None]]:
+    """(query index, scores, inside probability, boundary distances) in query order.
 
     scores: DiDeMo -> the 21 moment scores; otherwise the (T, T) segment-score matrix (-inf where
-    invalid). inside: per-step probability (None for the MCN baseline).
+    invalid). inside: per-step probability (None for the MCN baseline). distances: (T, 2) steps to
+    the start / end from the asst_plus distance heads (None without them or with ``decode.refine`` off).
     """
     s.model.eval()
     ds = GroundingDataset(queries, s.feats, s.vocab, s.cfg.data, training=False)
@@ -53,19 +60,27 @@ def iter_scores(s: Scorer, queries: list[Query], device: torch.device, batch_siz
             vals = logits.float().cpu().numpy()
             for row, qi in enumerate(qis):
                 nseg = queries[qi].num_segments
-                yield qi, np.array([v if b < nseg else -np.inf for v, (_, b) in zip(vals[row], MOMENTS)]), None
+                yield qi, np.array([v if b < nseg else -np.inf for v, (_, b) in zip(vals[row], MOMENTS)]), None, None
             continue
         scores = segment_scores(logits, batch["video_mask"].to(device), dec.lambda_in, dec.lambda_out,
                                 dec.max_len_steps).cpu().numpy()
         inside = torch.sigmoid(logits[..., 2]).float().cpu().numpy()
+        dist = torch.nn.functional.softplus(logits[..., 3:5]).float().cpu().numpy() \
+            if logits.shape[-1] == 5 and dec.refine else None
         for row, qi in enumerate(qis):
             q = queries[qi]
             sc = didemo_moment_scores(scores[row], q.num_segments, k) if q.times else scores[row]
-            yield qi, sc, inside[row]
+            yield qi, sc, inside[row], None if dist is None else dist[row]
 
 
-def fuse(parts: Sequence[tuple[np.ndarray, np.ndarray | None]], weights: Sequence[float]):
-    """Late fusion (MCN's RGB + flow): weighted sum of the scores, weighted mean of the inside curves."""
+def _weighted_mean(arrays: Sequence[tuple[np.ndarray | None, float]]) -> np.ndarray | None:
+    got = [(a, w) for a, w in arrays if a is not None]
+    return sum(a * w for a, w in got) / sum(w for _, w in got) if got and sum(w for _, w in got) > 0 else None
+
+
+def fuse(parts: Sequence[tuple], weights: Sequence[float]):
+    """Late fusion (MCN's RGB + flow): weighted sum of the scores, weighted means of the inside curves
+    and of the boundary distances (where the models have them)."""
     shapes = {p[0].shape for p in parts}
     if len(shapes) > 1:
         raise ConfigError(f"cannot fuse models whose score tables differ in shape {sorted(shapes)}: "
@@ -73,9 +88,9 @@ def fuse(parts: Sequence[tuple[np.ndarray, np.ndarray | None]], weights: Sequenc
     with np.errstate(invalid="ignore"):
         total = sum(w * p[0] for p, w in zip(parts, weights))
     total = np.where(np.isnan(total), -np.inf, total)
-    insides = [(p[1], w) for p, w in zip(parts, weights) if p[1] is not None]
-    inside = sum(i * w for i, w in insides) / sum(w for _, w in insides) if insides else None
-    return total, inside
+    inside = _weighted_mean([(p[1], w) for p, w in zip(parts, weights)])
+    dist = _weighted_mean([(p[2], w) for p, w in zip(parts, weights)])
+    return total, inside, dist
 
 
 def saliency_per_clip(inside: np.ndarray, duration: float) -> list[float]:
@@ -86,7 +101,8 @@ def saliency_per_clip(inside: np.ndarray, duration: float) -> list[float]:
     return np.round(inside[idx], 5).tolist()
 
 
-def make_record(q: Query, scores: np.ndarray, inside: np.ndarray | None, dataset: str, candidates: int = 100) -> dict:
+def make_record(q: Query, scores: np.ndarray, inside: np.ndarray | None, dataset: str, candidates: int = 100,
+                dist: np.ndarray | None = None) -> dict:
     """One prediction line (moment_detr-compatible ``pred_windows``; DiDeMo adds ``pred_moments``)."""
     rec: dict = {"qid": q.qid, "vid": q.vid, "query": q.sentence, "duration": q.duration}
     if inside is not None:
@@ -98,7 +114,10 @@ def make_record(q: Query, scores: np.ndarray, inside: np.ndarray | None, dataset
         rec["pred_windows"] = [[*chunk_to_seconds(a, b), by_moment[(a, b)] if np.isfinite(by_moment[(a, b)])
                                 else -1e30] for a, b in ranked]
         return rec
-    rec["pred_windows"] = np.round(charades_candidates(scores, q.duration, candidates), 4).tolist()
+    windows = charades_candidates(scores, q.duration, candidates)
+    if dist is not None:
+        windows = refine_windows(windows, dist, q.duration)
+    rec["pred_windows"] = np.round(windows, 4).tolist()
     if dataset == "qvhighlights":  # the names moment_detr's evaluator and CodaLab expect
         rec["qid"] = int(q.qid) if q.qid.isdigit() else q.qid
         rec["pred_relevant_windows"] = rec["pred_windows"]
@@ -117,8 +136,8 @@ def predict_fused(scorers: Sequence[Scorer], queries: list[Query], device: torch
     weights = [s.weight for s in scorers]
     for items in zip(*streams):
         qi = items[0][0]
-        scores, inside = (items[0][1], items[0][2]) if len(items) == 1 else fuse([(x[1], x[2]) for x in items], weights)
-        out[qi] = make_record(queries[qi], scores, inside, scorers[0].cfg.data.dataset, candidates)
+        scores, inside, dist = items[0][1:] if len(items) == 1 else fuse([x[1:] for x in items], weights)
+        out[qi] = make_record(queries[qi], scores, inside, scorers[0].cfg.data.dataset, candidates, dist)
     return out
 
 

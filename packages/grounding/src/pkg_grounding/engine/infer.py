@@ -8,7 +8,7 @@ import torch
 from pkg_grounding.config import GroundingConfig
 from pkg_grounding.data.features import average_to_fixed_length, crop_to_duration, normalize
 from pkg_grounding.data.vocab import Vocab, tokenize
-from pkg_grounding.decode import charades_candidates, nms_windows, segment_scores
+from pkg_grounding.decode import charades_candidates, nms_windows, refine_windows, segment_scores
 
 
 @torch.no_grad()
@@ -26,6 +26,8 @@ def ground(model: torch.nn.Module, cfg: GroundingConfig, vocab: Vocab, feats: np
     logits = model(video, vmask, w, torch.ones_like(w, dtype=torch.float32))
     scores = segment_scores(logits, vmask, cfg.decode.lambda_in, cfg.decode.lambda_out, cfg.decode.max_len_steps)
     cands = charades_candidates(scores[0].cpu().numpy(), duration, 200)
+    if logits.shape[-1] == 5 and cfg.decode.refine:  # asst_plus boundary-distance heads
+        cands = refine_windows(cands, torch.nn.functional.softplus(logits[0, :, 3:5]).cpu().numpy(), duration)
     top = nms_windows(cands, cfg.decode.nms, top_k)
     unknown = [x for x in tokenize(query) if x not in vocab.stoi]
     return {"query": query, "duration": duration, "windows": np.round(top, 4).tolist(),

@@ -150,7 +150,7 @@ def train(cfg: GroundingConfig, out_dir: str | pathlib.Path, device: torch.devic
                 parts = mcn_ranking_loss(logits, gt, cfg.loss.margin, cfg.loss.inter_weight, inter)
             else:
                 parts = asst_loss(logits, vmask, batch["target"].to(device), cfg.loss.beta, cfg.loss.boundary_sigma,
-                                  cfg.loss.pos_weight_max)
+                                  cfg.loss.pos_weight_max, batch["target_cont"].to(device), cfg.loss.dist_weight)
             optim.zero_grad(set_to_none=True)
             parts["loss"].backward()
             if cfg.train.grad_clip > 0:
@@ -160,7 +160,8 @@ def train(cfg: GroundingConfig, out_dir: str | pathlib.Path, device: torch.devic
             losses.append(float(parts["loss"].detach()))
             if metrics_log is not None and step % cfg.train.log_every == 0:
                 metrics_log.log(step, loss=parts["loss"].item(), loss_se=parts["se"].item(),
-                                loss_inside=parts["inside"].item(), lr=optim.param_groups[0]["lr"])
+                                loss_inside=parts["inside"].item(), loss_dist=float(parts.get("dist", 0.0)),
+                                lr=optim.param_groups[0]["lr"])
             if hasattr(bar, "set_postfix"):
                 bar.set_postfix(loss=f"{losses[-1]:.3f}")
             if cfg.train.max_steps and step >= cfg.train.max_steps:

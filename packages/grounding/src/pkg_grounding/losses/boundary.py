@@ -3,6 +3,9 @@
 L_se = CE(softmax(s), g_s) + CE(softmax(e), g_e) over valid steps (optionally with Gaussian
 boundary smoothing of width ``boundary_sigma`` steps); L_in = BCE(sigmoid(m_t), 1[g_s <= t <= g_e])
 averaged over valid steps, positive weight #neg/#pos clipped to [1, ``pos_weight_max``] (lower clip 1: ours).
+With distance heads (asst_plus, logits (B, T, 5)): + ``dist_weight`` * L1 between softplus(channels 3, 4)
+and the distances in steps from each inside step's centre to the continuous GT start / end, averaged
+over inside steps.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ def _boundary_ce(logits: torch.Tensor, target: torch.Tensor, valid: torch.Tensor
 
 
 def asst_loss(logits: torch.Tensor, mask: torch.Tensor, target: torch.Tensor, beta: float = 1.0,
-              boundary_sigma: float = 0.0, pos_weight_max: float = 10.0) -> dict[str, torch.Tensor]:
-    """logits (B, T, 3), mask (B, T), target (B, 2) inclusive steps -> {"loss", "se", "inside"}."""
+              boundary_sigma: float = 0.0, pos_weight_max: float = 10.0, target_cont: torch.Tensor | None = None,
+              dist_weight: float = 1.0) -> dict[str, torch.Tensor]:
+    """logits (B, T, 3|5), mask (B, T), target (B, 2) inclusive steps, target_cont (B, 2) GT in (fractional)
+    steps -> {"loss", "se", "inside", "dist"}."""
     valid = mask > 0
     gs, ge = target[:, 0], target[:, 1]
     l_se = _boundary_ce(logits[..., 0], gs, valid, boundary_sigma) + _boundary_ce(logits[..., 1], ge, valid, boundary_sigma)
@@ -37,4 +42,14 @@ def asst_loss(logits: torch.Tensor, mask: torch.Tensor, target: torch.Tensor, be
     weights = torch.where(inside > 0, pos_w[:, None].expand_as(inside), torch.ones_like(inside)) * vm
     l_in = (bce * weights).sum(-1) / vm.sum(-1).clamp_min(1.0)
     l_se, l_in = l_se.mean(), l_in.mean()
-    return {"loss": l_se + beta * l_in, "se": l_se.detach(), "inside": l_in.detach()}
+    loss = l_se + beta * l_in
+    l_d = torch.zeros((), device=logits.device)
+    if logits.shape[-1] == 5:
+        if target_cont is None:
+            target_cont = torch.stack([gs, ge + 1], 1).to(logits.dtype)
+        centre = t[None].to(logits.dtype) + 0.5
+        want = torch.stack([centre - target_cont[:, :1], target_cont[:, 1:] - centre], -1).clamp_min(0.0)
+        err = (F.softplus(logits[..., 3:5]) - want).abs().sum(-1) * inside
+        l_d = (err.sum(-1) / inside.sum(-1).clamp_min(1.0)).mean()
+        loss = loss + dist_weight * l_d
+    return {"loss": loss, "se": l_se.detach(), "inside": l_in.detach(), "dist": l_d.detach()}

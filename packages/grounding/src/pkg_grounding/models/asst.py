@@ -15,6 +15,7 @@ from torch import nn
 
 from pkg_grounding.config import ModelConfig
 from pkg_grounding.models.rnn import MaskedBiRNN
+from pkg_grounding.models.transformer import MaskedTransformer
 
 NEG = -1e9  # finite "minus infinity": keeps softmax and ONNX export NaN-free
 
@@ -125,7 +126,10 @@ class Level(nn.Module):
         self.fusion = cfg.fusion
         fin = {"concat_mul": 3 * w, "concat": 2 * w, "mul": w}[cfg.fusion]
         self.fuse = _xavier(nn.Linear(fin, w))
-        self.translator = None if cfg.translator == "none" else MaskedBiRNN(w, cfg.hidden, cfg.translator)
+        if cfg.translator == "transformer":
+            self.translator = MaskedTransformer(w, cfg.translator_layers, cfg.translator_heads, cfg.rnn_dropout)
+        else:
+            self.translator = None if cfg.translator == "none" else MaskedBiRNN(w, cfg.hidden, cfg.translator)
         self.drop = nn.Dropout(cfg.rnn_dropout)
 
     def forward(self, v, lengths, h, word_mask):
@@ -143,10 +147,11 @@ class Level(nn.Module):
 
 
 class ASST(nn.Module):
-    """forward(video (B,T,Dv), video_mask (B,T), words (B,N), word_mask (B,N)) -> logits (B,T,3).
+    """forward(video (B,T,Dv), video_mask (B,T), words (B,N), word_mask (B,N)) -> logits (B,T,3 or 5).
 
-    Channel 0/1/2 = start / end / inside logits per time step (L9). Padded steps are left raw:
-    decoding and losses mask them.
+    Channel 0/1/2 = start / end / inside logits per time step (L9); with ``heads=sei_dist`` channels
+    3/4 are raw distances (softplus -> steps) from the step centre back to the start and on to the
+    end. Padded steps are left raw: decoding and losses mask them.
     """
 
     def __init__(self, cfg: ModelConfig) -> None:
@@ -159,7 +164,7 @@ class ASST(nn.Module):
         self.pyramid = Pyramid(w, cfg.levels, cfg.pyramid)
         self.levels = nn.ModuleList(Level(cfg) for _ in range(cfg.levels))
         self.integrate = _xavier(nn.Linear(cfg.levels * w, w)) if cfg.integrate == "concat" else None
-        self.head = _xavier(nn.Linear(w, 3))
+        self.head = _xavier(nn.Linear(w, 5 if cfg.heads == "sei_dist" else 3))
         self.last_attention: list[torch.Tensor] = []
 
     @property
