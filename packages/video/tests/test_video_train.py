@@ -36,20 +36,37 @@ def _cfg(root, *extra):
         "data.test_clips=2", "train.batch_size=2", "train.eval_every=2", "train.lr_steps=[1]", *extra])
 
 
-def test_resume_is_exact(fake, tmp_path):
-    cfg = _cfg(fake, "train.epochs=2", "model.arch=costb_r50")
+@pytest.mark.parametrize("stop", [3, 2], ids=["mid-epoch", "epoch-boundary"])
+def test_resume_is_exact(fake, tmp_path, stop):
+    """Stop after ``stop`` steps (2 steps per epoch), resume, and land on bit-identical weights."""
+    cfg = _cfg(fake, "train.epochs=2", "model.arch=costb_r50", "model.dropout=0.5")
     train(cfg, tmp_path / "full", device=torch.device("cpu"), num_workers=0)
-    cfg1 = _cfg(fake, "train.epochs=1", "model.arch=costb_r50")
-    train(cfg1, tmp_path / "part", device=torch.device("cpu"), num_workers=0)
+    cut = _cfg(fake, "train.epochs=2", "model.arch=costb_r50", "model.dropout=0.5", f"train.max_steps={stop}")
+    train(cut, tmp_path / "part", device=torch.device("cpu"), num_workers=0)
+    mid = torch.load(tmp_path / "part" / "last.pt", weights_only=True)
+    assert mid["step"] == stop and mid["sampler"]["position"] == (2 if stop == 3 else 0)
     train(cfg, tmp_path / "part", device=torch.device("cpu"), num_workers=0, resume=str(tmp_path / "part" / "last.pt"))
     a = torch.load(tmp_path / "full" / "last.pt", weights_only=True)
     b = torch.load(tmp_path / "part" / "last.pt", weights_only=True)
-    assert a["epoch"] == b["epoch"] == 2 and a["step"] == b["step"]
+    assert a["epoch"] == b["epoch"] == 2 and a["step"] == b["step"] == 4
     for k, v in a["model"].items():
         torch.testing.assert_close(b["model"][k], v, rtol=0, atol=0, msg=k)
-    assert (tmp_path / "full" / "metrics.csv").read_text().count("\n") > 2
+    for k, v in a["optimizer"]["state"].items():
+        torch.testing.assert_close(b["optimizer"]["state"][k]["momentum_buffer"], v["momentum_buffer"], rtol=0, atol=0)
+    rows_a = [r for r in (tmp_path / "full" / "metrics.csv").read_text().splitlines() if "train_loss" not in r]
+    assert len(rows_a) > 2
     model, cfg_loaded, classes = load_trained(str(tmp_path / "full" / "last.pt"))
     assert cfg_loaded.model.arch == "costb_r50" and len(classes) == 2
+
+
+def test_checkpoint_inside_epoch(fake, tmp_path):
+    """``checkpoint_every_steps`` writes last.pt in the middle of an epoch with the sampler position."""
+    cfg = _cfg(fake, "train.epochs=1", "model.arch=c2d_r50", "train.batch_size=1", "train.checkpoint_every_steps=3",
+               "train.max_steps=3")
+    train(cfg, tmp_path / "r", device=torch.device("cpu"), num_workers=0)
+    ck = torch.load(tmp_path / "r" / "last.pt", weights_only=True)
+    assert ck["epoch"] == 0 and ck["step"] == 3 and ck["sampler"] == {"epoch": 0, "position": 3, "seed": 0}
+    assert ck["epoch_stats"][2] == 3  # three samples seen so far in the epoch
 
 
 @pytest.mark.parametrize("arch", ["c2d_r50", "c3d_r50", "costa_r50", "costb_r50", "cost_concat_r50"])

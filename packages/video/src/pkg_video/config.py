@@ -56,7 +56,8 @@ class DataConfig:
     flip: bool = True
     mean: tuple[float, float, float] = (123.675, 116.28, 103.53)
     std: tuple[float, float, float] = (58.395, 57.12, 57.375)
-    backend: Literal["auto", "decord", "opencv"] = "auto"
+    backend: Literal["auto", "decord", "pyav", "opencv"] = "auto"  # auto: decord, else PyAV, else OpenCV
+    decode_threads: int = 1  # decoder threads per reader (official: 1; 0 = FFmpeg's choice)
     on_error: Literal["skip", "fail"] = "skip"  # train: a broken video is skipped (logged) or fatal
     num_workers: int = 4
 
@@ -86,6 +87,8 @@ class TrainConfig:
     amp: bool = False
     eval_every: int = 5
     max_steps_per_epoch: int | None = None  # cap for quick runs
+    max_steps: int | None = None  # stop after this many optimiser steps in all (checkpoint written; resume later)
+    checkpoint_every_steps: int | None = None  # also write last.pt every N steps inside an epoch
     seed: int = 0
     tensorboard: bool = True
 

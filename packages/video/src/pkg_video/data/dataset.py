@@ -64,14 +64,14 @@ class ClipDataset(Dataset):
         rng = np.random.default_rng([self.seed, self.epoch, i])
         clip, _ = read_clip(self.samples[i].path,
                             lambda n: clip_frames(train_start(n, c.clip_len, c.frame_interval, rng), n, c.clip_len,
-                                                  c.frame_interval, c.out_of_bound), c.backend)
+                                                  c.frame_interval, c.out_of_bound), c.backend, c.decode_threads)
         return train_transform(clip, rng, c.train_scale, c.crop_size, c.flip, c.mean, c.std)
 
     def _load_val(self, i: int) -> torch.Tensor:
         c = self.cfg
         clip, _ = read_clip(self.samples[i].path,
                             lambda n: clip_frames(val_start(n, c.clip_len, c.frame_interval, c.test_sampling), n,
-                                                  c.clip_len, c.frame_interval, c.out_of_bound), c.backend)
+                                                  c.clip_len, c.frame_interval, c.out_of_bound), c.backend, c.decode_threads)
         return centre_transform(clip, c.val_short_side, c.crop_size, c.mean, c.std)
 
     def _load_test(self, i: int) -> torch.Tensor:
@@ -83,7 +83,7 @@ class ClipDataset(Dataset):
             starts = multi_clip_starts(n, c.clip_len, c.frame_interval, c.test_clips, c.test_sampling)
             return [f for s in starts for f in clip_frames(s, n, c.clip_len, c.frame_interval, c.out_of_bound)]
 
-        clip, _ = read_clip(self.samples[i].path, choose, c.backend)
+        clip, _ = read_clip(self.samples[i].path, choose, c.backend, c.decode_threads)
         views = []
         for k in range(c.test_clips):
             sub = clip[k * c.clip_len:(k + 1) * c.clip_len]

@@ -37,7 +37,7 @@ def save_picture(path: str, data_cfg: DataConfig, prediction: dict, out_png: str
 
     c = data_cfg
     frames, n = read_clip(path, lambda n: clip_frames(val_start(n, c.clip_len, c.frame_interval, c.test_sampling), n,
-                                                      c.clip_len, c.frame_interval, c.out_of_bound), c.backend)
+                                                      c.clip_len, c.frame_interval, c.out_of_bound), c.backend, c.decode_threads)
     k = min(8, frames.shape[0])
     fig, axes = plt.subplots(1, k, figsize=(1.8 * k, 2.2))
     for ax, f in zip(np.atleast_1d(axes), frames[:k]):

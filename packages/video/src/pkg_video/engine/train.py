@@ -1,8 +1,13 @@
 """The training loop, top to bottom: data, model, SGD, step schedule, eval, atomic checkpoints, resume.
 
 Launch on several GPUs with ``torchrun --nproc-per-node N -m pkg_video.cli.train --config ...``.
-Resume is exact at epoch boundaries: the shuffling order and the augmentation draw depend only on
-(seed, epoch, index), and the checkpoint carries model, optimiser, scheduler and all RNG states.
+Resume is exact, also in the middle of an epoch: the shuffling order comes from
+``pkg_shared.engine.ResumableSampler`` (seed + epoch only), the augmentation draw from
+(seed, epoch, index), the loader's worker seeds from its own generator (so building a loader does
+not move the global RNG), and the checkpoint carries model, optimiser, scheduler, scaler, all RNG
+states, the number of samples of the epoch already consumed and the epoch's running statistics.
+``train.checkpoint_every_steps`` writes ``last.pt`` inside epochs; ``train.max_steps`` stops a run
+after that many optimiser steps (with a checkpoint), e.g. for a job with a time limit.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ import pathlib
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
+from torch.utils.data import DataLoader
 
 from pkg_shared.config import dump_yaml, to_dict
 from pkg_shared.engine import (
+    ResumableSampler,
     capture_rng_state,
     dist,
     restore_rng_state,
@@ -73,7 +79,7 @@ def train(cfg: Config, out_dir: str | pathlib.Path, *, device: torch.device, res
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=t.lr_steps, gamma=t.lr_gamma)
     scaler = torch.amp.GradScaler(device.type, enabled=t.amp and device.type == "cuda")
 
-    start_epoch, best, step = 0, -1.0, 0
+    start_epoch, best, step, position, stats0 = 0, -1.0, 0, 0, [0.0, 0, 0]
     if resume:
         from pkg_video.engine.checkpoint import read_checkpoint
 
@@ -85,8 +91,12 @@ def train(cfg: Config, out_dir: str | pathlib.Path, *, device: torch.device, res
         scheduler.load_state_dict(ck["scheduler"])
         scaler.load_state_dict(ck["scaler"])
         start_epoch, best, step = ck["epoch"], ck["best_top1"], ck["step"]
+        sampler_state = ck.get("sampler", {"epoch": start_epoch, "position": 0})
+        if sampler_state["epoch"] == start_epoch:
+            position = int(sampler_state["position"])
+            stats0 = list(ck.get("epoch_stats", stats0))
         restore_rng_state(ck["rng"])
-        log.info("resumed from %s at epoch %d", resume, start_epoch)
+        log.info("resumed from %s at epoch %d, sample %d of the epoch (step %d)", resume, start_epoch, position, step)
 
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
@@ -97,21 +107,35 @@ def train(cfg: Config, out_dir: str | pathlib.Path, *, device: torch.device, res
     logger = MetricsLogger(out, tensorboard=t.tensorboard) if info.is_main else None
 
     ds = ClipDataset(train_samples, cfg.data, "train", seed=t.seed)
-    history = []
+    sampler = ResumableSampler(len(ds), shuffle=True, seed=t.seed, rank=info.rank, world_size=info.world_size)
+    history: list[dict] = []
+
+    def state(epoch_done: int, epoch_now: int, consumed: int, stats: list) -> dict:
+        """Everything needed to continue exactly; ``consumed`` samples of epoch ``epoch_now`` are done."""
+        return {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                 "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(), "epoch": epoch_done,
+                 "step": step, "best_top1": best, "rng": capture_rng_state(), "config": to_dict(cfg),
+                 "classes": list(classes), "sampler": {"epoch": epoch_now, "position": consumed, "seed": t.seed},
+                 "epoch_stats": [float(stats[0]), int(stats[1]), int(stats[2])]}
+
     for epoch in range(start_epoch, t.epochs):
         ds.set_epoch(epoch)
-        if info.enabled:
-            sampler = DistributedSampler(ds, info.world_size, info.rank, shuffle=True, seed=t.seed)
-            sampler.set_epoch(epoch)
-        else:
-            sampler = RandomSampler(ds, generator=torch.Generator().manual_seed(t.seed * 100003 + epoch))
+        sampler.set_epoch(epoch)
+        skip = position if epoch == start_epoch else 0
+        sampler.position = skip  # resume inside the epoch: the same order, minus what was consumed
         loader = DataLoader(ds, batch_size=t.batch_size, sampler=sampler, num_workers=workers, drop_last=False,
-                            pin_memory=device.type == "cuda")
+                            pin_memory=device.type == "cuda",
+                            generator=torch.Generator().manual_seed(t.seed * 100003 + epoch))
         ddp_model.train()
-        n_steps = len(loader) if t.max_steps_per_epoch is None else min(len(loader), t.max_steps_per_epoch)
-        bar = progress(total=n_steps, desc=f"epoch {epoch + 1}/{t.epochs}", disable=None if info.is_main else True)
-        loss_sum, correct, seen = 0.0, 0, 0
-        for it, batch in enumerate(loader):
+        per_epoch = -(-(len(sampler) + skip) // t.batch_size)
+        n_steps = per_epoch if t.max_steps_per_epoch is None else min(per_epoch, t.max_steps_per_epoch)
+        done = skip // t.batch_size
+        bar = progress(total=n_steps, initial=done, desc=f"epoch {epoch + 1}/{t.epochs}",
+                       disable=None if info.is_main else True)
+        loss_sum, correct, seen = stats0 if skip else (0.0, 0, 0)
+        consumed = skip
+        stopped = False
+        for it, batch in enumerate(loader, start=done):
             if it >= n_steps:
                 break
             x = batch["video"].to(device, non_blocking=True)
@@ -129,6 +153,7 @@ def train(cfg: Config, out_dir: str | pathlib.Path, *, device: torch.device, res
             scaler.step(optimizer)
             scaler.update()
             step += 1
+            consumed += len(y)
             loss_sum += loss.item() * len(y)
             correct += int((logits.argmax(1) == y).sum())
             seen += len(y)
@@ -136,7 +161,18 @@ def train(cfg: Config, out_dir: str | pathlib.Path, *, device: torch.device, res
                 logger.log(step, loss=loss.item(), lr=optimizer.param_groups[0]["lr"])
             bar.set_postfix(loss=f"{loss.item():.3f}")
             bar.update()
+            last_step = it + 1 >= n_steps
+            stopped = t.max_steps is not None and step >= t.max_steps and not last_step
+            every = t.checkpoint_every_steps
+            if info.is_main and not last_step and (stopped or (every and step % every == 0)):
+                save_checkpoint(state(epoch, epoch, consumed, [loss_sum, correct, seen]), out / "last.pt")
+            if stopped:
+                break
         bar.close()
+        if stopped:
+            log.info("stopped after step %d (train.max_steps) inside epoch %d; continue with --resume %s",
+                     step, epoch + 1, out / "last.pt")
+            break
         scheduler.step()
         stats = dist.all_reduce_mean(torch.tensor([loss_sum / max(seen, 1), correct / max(seen, 1)]), info)
         row = {"epoch": epoch + 1, "train_loss": float(stats[0]), "train_acc": float(stats[1])}
@@ -150,15 +186,14 @@ def train(cfg: Config, out_dir: str | pathlib.Path, *, device: torch.device, res
             log.info("epoch %d: %s", epoch + 1, ", ".join(f"{k}={v:.4f}" for k, v in row.items() if k != "epoch"))
             improved = row.get("val_top1", -1.0) > best
             best = max(best, row.get("val_top1", -1.0))
-            state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(), "epoch": epoch + 1,
-                     "step": step, "best_top1": best, "rng": capture_rng_state(), "config": to_dict(cfg),
-                     "classes": list(classes)}
-            save_checkpoint(state, out / "last.pt")
+            end_state = state(epoch + 1, epoch + 1, 0, [0.0, 0, 0])
+            save_checkpoint(end_state, out / "last.pt")
             if improved:
-                save_checkpoint(state, out / "best.pt")
+                save_checkpoint(end_state, out / "best.pt")
         history.append(row)
         dist.barrier(info)
+        if t.max_steps is not None and step >= t.max_steps:
+            break
     if logger:
         logger.close()
     dist.cleanup(info)
