@@ -125,6 +125,18 @@ class TrainConfig:
     log_every: int = 20
     ckpt_every: int = 1000
     seed: int = 0
+    # model selection on held-out training videos (spec §7) [ours]; 0 disables
+    val_every: int = 0  # iterations between validations
+    val_videos: tuple[str, ...] = ("set05/V010", "set05/V011", "set05/V012")  # excluded from training
+    val_skip: int = 30  # validation frames every k (as the test set)
+    val_setup: str = "Reasonable"  # Caltech setup whose MR^-2 picks best.pt (CityPersons: its setup name)
+
+
+@dataclasses.dataclass(frozen=True)
+class TemporalConfig:
+    """Temporal training (spec §6)."""
+
+    loss_all_steps: bool = False  # loss on every unrolled step (True) or the target frame only [ours]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,11 +159,16 @@ class DetectConfig:
     mrf: MRFConfig = MRFConfig()
     data: DataConfig = DataConfig()
     train: TrainConfig = TrainConfig()
+    temporal: TemporalConfig = TemporalConfig()
     eval: EvalConfig = EvalConfig()
 
     def __post_init__(self) -> None:
         if self.targets.stride != 4:
             raise ValueError("targets.stride must be 4 (the network's output stride)")
+        if self.train.val_every < 0 or self.train.val_skip < 1:
+            raise ValueError("train.val_every must be >= 0 and train.val_skip >= 1")
+        if self.temporal.loss_all_steps and self.model.temporal_mode != "convlstm":
+            raise ValueError("temporal.loss_all_steps needs model.temporal_mode=convlstm (one output per step)")
 
 
 RECIPES = ("tll_caltech", "tll_mrf_caltech", "tll_tfa_caltech", "tll_citypersons", "hog_caltech")

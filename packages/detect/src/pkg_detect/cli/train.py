@@ -47,8 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     from pkg_shared.logging import setup
 
     setup(args.out)
+    from pkg_shared.engine import dist
+
     res = train(cfg, args.out, root=root, resume=args.resume, device=resolve_device(args.device), quiet=args.quiet)
-    print(json.dumps(res, indent=2))
+    info = dist.init_from_env()
+    if info.is_main:
+        print(json.dumps(res, indent=2))
+    dist.cleanup(info)
     return 0
 
 

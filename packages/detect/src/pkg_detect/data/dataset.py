@@ -24,13 +24,23 @@ class Sample:
     boxes: np.ndarray  # (N, 4) positives
     ignore: np.ndarray  # (M, 4)
     name: str = ""
+    #: frame offset -> (positives, ignore) of that frame; needed for a loss on every unrolled step
+    annots: Callable[[int], tuple[np.ndarray, np.ndarray]] | None = None
+
+    def boxes_at(self, off: int) -> tuple[np.ndarray, np.ndarray]:
+        if off == 0 or self.annots is None:
+            return self.boxes, self.ignore
+        return self.annots(off)
 
 
-def caltech_samples(root, sets, every: int, min_height: float) -> list[Sample]:
+def caltech_samples(root, sets, every: int, min_height: float, exclude: tuple[str, ...] = ()) -> list[Sample]:
+    """Frames every k of the training sets; videos named in ``exclude`` (``setSS/VVVV``) are held out."""
     from pkg_detect.data import caltech
 
     out = []
     for v, f in caltech.index(root, sets, every):
+        if v.name in exclude:
+            continue
         ann = caltech.load_vbb(str(v.vbb))
         pos, ign = caltech.train_boxes(caltech.gt_objects(ann, f), min_height)
         seq = str(v.seq)
@@ -38,7 +48,10 @@ def caltech_samples(root, sets, every: int, min_height: float) -> list[Sample]:
         def load(off: int, seq=seq, f=f) -> np.ndarray:
             return caltech.load_seq(seq)[max(f + off, 0)]
 
-        out.append(Sample(load, pos, ign, f"{v.name}/I{f:05d}"))
+        def annots(off: int, ann=ann, f=f) -> tuple[np.ndarray, np.ndarray]:
+            return caltech.train_boxes(caltech.gt_objects(ann, max(f + off, 0)), min_height)
+
+        out.append(Sample(load, pos, ign, f"{v.name}/I{f:05d}", annots))
     return out
 
 
@@ -62,7 +75,8 @@ def citypersons_samples(root, split: str, min_height: float) -> list[Sample]:
 def build_samples(cfg: DetectConfig, root) -> list[Sample]:
     d = cfg.data
     if d.dataset == "caltech":
-        return caltech_samples(root, d.train_sets, d.every, cfg.targets.min_height)
+        held_out = tuple(cfg.train.val_videos) if cfg.train.val_every > 0 else ()
+        return caltech_samples(root, d.train_sets, d.every, cfg.targets.min_height, held_out)
     if d.dataset == "citypersons":
         return citypersons_samples(root, "train", cfg.targets.min_height)
     from pkg_shared.errors import ConfigError
@@ -71,16 +85,21 @@ def build_samples(cfg: DetectConfig, root) -> list[Sample]:
 
 
 def make_item(sample: Sample, cfg: DetectConfig, rng: np.random.Generator, train: bool = True) -> dict[str, torch.Tensor]:
-    """Image(s) (T, 3, H, W) float [0, 1] and target maps for one sample."""
+    """Image(s) (T, 3, H, W) float [0, 1] and target maps for one sample.
+
+    With ``temporal.loss_all_steps`` the maps are rendered for every frame of the clip, (T, C, h, w),
+    under the same geometric augmentation; otherwise for the target frame only, (C, h, w).
+    """
     d = cfg.data
     offsets = d.temporal_offsets if cfg.model.temporal_mode != "none" else (0,)
+    all_steps = cfg.temporal.loss_all_steps and cfg.model.temporal_mode != "none"
     frames = [sample.load(o) for o in offsets]
-    boxes, ignore = sample.boxes, sample.ignore
+    annots = [sample.boxes_at(o) if all_steps else (sample.boxes, sample.ignore) for o in offsets]
     s = d.input_scale * (rng.uniform(*d.scale_jitter) if train else 1.0)
     flip = train and d.flip and rng.random() < 0.5
     crop = None
-    out_frames = []
-    for fr in frames:
+    out_frames, out_boxes = [], []
+    for fr, (boxes, ignore) in zip(frames, annots):
         img, (b, ig) = T.rescale(fr, [boxes, ignore], s)
         if train and d.crop is not None:
             if crop is None:
@@ -92,12 +111,18 @@ def make_item(sample: Sample, cfg: DetectConfig, rng: np.random.Generator, train
             img, b = T.hflip(img, b)
             ig = T.hflip(img, ig)[1]
         out_frames.append(img)
+        out_boxes.append((b, ig))
     if train and d.photometric:
         a, c = rng.uniform(0.8, 1.2), rng.uniform(-0.1, 0.1)
         out_frames = [np.clip(f * a + c, 0, 1) for f in out_frames]
     h, w = out_frames[0].shape[:2]
     oh, ow = -(-h // 16) * 4, -(-w // 16) * 4
-    tg = make_targets(b, ig, (oh, ow), cfg.targets, cfg.model.line_channels)
+    steps = out_boxes if all_steps else out_boxes[-1:]
+    maps = [make_targets(b, ig, (oh, ow), cfg.targets, cfg.model.line_channels) for b, ig in steps]
+    if all_steps:
+        tg = {k: np.stack([m[k] for m in maps]) for k in maps[0]}
+    else:
+        tg = maps[0]
     imgs = torch.from_numpy(np.stack(out_frames)).permute(0, 3, 1, 2).contiguous()
     return {"image": imgs, **{k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in tg.items()}}
 

@@ -82,25 +82,28 @@ def evaluate_caltech(root, dets_dir, setups, protocol="original", resize_dets=Tr
             "roc": {k: {"fppi": v["fppi"], "miss_rate": v["miss_rate"]} for k, v in results.items()}}
 
 
-def detect_caltech(model, cfg, root, sets=caltech.TEST_SETS, skip: int = 30, mrf=None, device="cpu",
-                   temporal: bool = False, progress=None):
-    """Run the model on test frames; temporal models see their clip (offsets before each frame)."""
+def detect_frames(model, cfg, frames, mrf=None, device="cpu", progress=None) -> list[np.ndarray]:
+    """Boxes for each (video, frame); temporal models see their clip (offsets before each frame)."""
     import torch
 
     from pkg_detect.engine.infer import boxes_from_maps, maps_to_numpy, predict, to_tensor
 
-    frames, _ = caltech_gt(root, sets, skip)
     dets = []
-    it = progress(frames) if progress else frames
-    for v, f in it:
+    for v, f in (progress(frames) if progress else frames):
         seq = caltech.load_seq(str(v.seq))
         if cfg.model.temporal_mode != "none":
             s = cfg.data.input_scale * cfg.eval.test_scale
             clip = torch.cat([to_tensor(seq[max(f + o, 0)], s) for o in cfg.data.temporal_offsets]).unsqueeze(0)
             with torch.no_grad():
                 out = model.eval()(clip.to(device))
-            img = seq[f]
-            dets.append(boxes_from_maps(maps_to_numpy(model, out), img.shape[:2], s, cfg, mrf))
+            dets.append(boxes_from_maps(maps_to_numpy(model, out), seq[f].shape[:2], s, cfg, mrf))
         else:
             dets.append(predict(model, seq[f], cfg, device=device, mrf=mrf))
-    return frames, dets
+    return dets
+
+
+def detect_caltech(model, cfg, root, sets=caltech.TEST_SETS, skip: int = 30, mrf=None, device="cpu",
+                   temporal: bool = False, progress=None):
+    """Run the model on the test frames (every ``skip`` of ``sets``); returns (frames, detections)."""
+    frames, _ = caltech_gt(root, sets, skip)
+    return frames, detect_frames(model, cfg, frames, mrf, device, progress)

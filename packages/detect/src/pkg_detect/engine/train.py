@@ -2,13 +2,16 @@
 
 Adam + step decay, batches drawn by a per-step seeded Generator (so ``--resume`` continues
 exactly), optional frozen BN, weight EMA, frozen trunk for the first iterations of the temporal
-stage, CSV + TensorBoard logs, atomic ``last.pt`` checkpoints, torchrun data parallelism.
+stage, loss on the target frame or on every unrolled step (``temporal.loss_all_steps``), periodic
+validation on held-out videos with the official evaluator (``train.val_every``; the best model is
+kept as ``best.pt``), CSV + TensorBoard logs, atomic ``last.pt`` checkpoints, torchrun data parallelism.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import math
 import pathlib
 import time
 
@@ -17,6 +20,7 @@ import torch
 
 from pkg_detect.config import DetectConfig
 from pkg_detect.data.dataset import Sample, build_samples, collate, make_item
+from pkg_detect.engine.validate import build_valset, validate
 from pkg_detect.losses import tll_loss
 from pkg_detect.models import build_model
 from pkg_shared.config import dump_yaml, to_dict
@@ -58,6 +62,13 @@ def train(cfg: DetectConfig, out: str | pathlib.Path, root: str | pathlib.Path |
         from pkg_shared.errors import DataFormatError
 
         raise DataFormatError(str(root), "no training samples found")
+    valset = None
+    if tc.val_every > 0 and info.is_main:
+        if not (root or cfg.data.root):
+            from pkg_shared.errors import ConfigError
+
+            raise ConfigError("train.val_every > 0 needs the dataset root (held-out validation videos)")
+        valset = build_valset(cfg, root or cfg.data.root)
 
     # --- model and optimiser ----------------------------------------------------------------------
     model = build_model(cfg).to(device)
@@ -76,6 +87,7 @@ def train(cfg: DetectConfig, out: str | pathlib.Path, root: str | pathlib.Path |
     ema = copy.deepcopy(model).eval() if tc.ema > 0 else None
 
     step = 0
+    best_mr = math.inf  # validation MR^-2 of best.pt
     ckpt_path = out / "last.pt"
     if resume and ckpt_path.is_file():
         ck = load_checkpoint(ckpt_path, map_location=device)
@@ -85,6 +97,7 @@ def train(cfg: DetectConfig, out: str | pathlib.Path, root: str | pathlib.Path |
         if ema is not None and ck.get("ema"):
             ema.load_state_dict(ck["ema"])
         step = int(ck["step"])
+        best_mr = float(ck.get("best_mr", math.inf))
         restore_rng_state(ck["rng"])
         log.info("resumed from %s at step %d", ckpt_path, step)
     net = dist.wrap_model(model, info, device)
@@ -101,7 +114,19 @@ def train(cfg: DetectConfig, out: str | pathlib.Path, root: str | pathlib.Path |
             return
         save_checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                          "ema": ema.state_dict() if ema is not None else None, "step": step,
-                         "config": to_dict(cfg), "rng": capture_rng_state()}, ckpt_path)
+                         "config": to_dict(cfg), "rng": capture_rng_state(), "best_mr": best_mr}, ckpt_path)
+
+    def run_validation() -> None:
+        nonlocal best_mr
+        if info.is_main:
+            r = validate(ema if ema is not None else model, cfg, valset, device)
+            metrics.log(step, val_mr=r["mr"])
+            log.info("step %d: validation MR^-2 %s = %.4f on %d frames", step, r["setup"], r["mr"], r["frames"])
+            if math.isfinite(r["mr"]) and r["mr"] < best_mr:
+                best_mr = r["mr"]
+                save_checkpoint({"model": model.state_dict(), "ema": ema.state_dict() if ema is not None else None,
+                                 "step": step, "config": to_dict(cfg), "val": r}, out / "best.pt")
+        dist.barrier(info)
 
     # --- the loop -------------------------------------------------------------------------------------
     per_rank = max(tc.batch_size // info.world_size, 1)
@@ -123,8 +148,13 @@ def train(cfg: DetectConfig, out: str | pathlib.Path, root: str | pathlib.Path |
         for p in model.trunk.parameters():
             p.requires_grad_(not trunk_frozen)
         imgs = batch["image"] if cfg.model.temporal_mode != "none" else batch["image"][:, 0]
-        outputs = net(imgs)
-        loss, parts = tll_loss(outputs, batch, cfg.loss)
+        if cfg.temporal.loss_all_steps:
+            # every unrolled step predicts its own frame: fold time into the batch for the loss
+            outputs = {k: v.flatten(0, 1) for k, v in net(imgs, all_steps=True).items()}
+            targets = {k: v.flatten(0, 1) for k, v in batch.items() if k != "image"}
+        else:
+            outputs, targets = net(imgs), batch
+        loss, parts = tll_loss(outputs, targets, cfg.loss)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -145,11 +175,16 @@ def train(cfg: DetectConfig, out: str | pathlib.Path, root: str | pathlib.Path |
             metrics.log(step, lr=sched.get_last_lr()[0], **parts)
             if not quiet:
                 bar.set_postfix(loss=f"{parts['loss']:.4f}")
+        if tc.val_every and (step % tc.val_every == 0 or step == tc.iterations):
+            run_validation()
         if step % tc.ckpt_every == 0 or step == tc.iterations:
             save()
     bar.close()
     if metrics is not None:
         metrics.close()
     dist.barrier(info)
-    return {"steps": step, "first_loss": first_loss, "last": last, "seconds": time.time() - t0,
-            "checkpoint": str(ckpt_path)}
+    res = {"steps": step, "first_loss": first_loss, "last": last, "seconds": time.time() - t0,
+           "checkpoint": str(ckpt_path)}
+    if tc.val_every:
+        res.update(best_val_mr=best_mr, best_checkpoint=str(out / "best.pt"))
+    return res
