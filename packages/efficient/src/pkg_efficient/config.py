@@ -87,7 +87,7 @@ def model_kwargs(cfg: ModelConfig) -> dict:
 class CompressConfig:
     """``efficient-compress`` settings; values marked [C] are our choices (paper value unknown)."""
 
-    method: Literal["ldrf", "chanprune", "thinet", "l1", "random", "fga", "chandecomp", "spatial"] = "ldrf"
+    method: Literal["ldrf", "chanprune", "thinet", "l1", "random", "fga", "chandecomp", "spatial", "tucker", "cp"] = "ldrf"
     arch: Literal["vgg16", "vgg16_cifar", "resnet50"] = "vgg16"
     num_classes: int = 1000
     weights: str = ""  # torchvision state dict or one of our checkpoints (local path; never downloaded)
@@ -108,6 +108,7 @@ class CompressConfig:
     target_reduction: float = 0.8  # FGA budget policy: M-Adds reduction [C]
     include_1x1: bool = False
     refit: bool = False  # FGA: LS refit of P on the compressed net's inputs [C]
+    tensor_backend: Literal["torch", "tensorly"] = "torch"  # tucker / cp solver (tensorly: optional extra)
     finetune_epochs: int = 0
     finetune_lr: float = 0.001
     batch_size: int = 64

@@ -22,7 +22,8 @@ EXAMPLE = """examples:
 @entrypoint
 def main(argv: list[str] | None = None) -> int:
     p = make_parser("efficient-compress", "Compress a VGG/ResNet checkpoint into a real smaller model.\n\n" + EXAMPLE)
-    p.add_argument("method", nargs="?", choices=["ldrf", "chanprune", "thinet", "l1", "random", "fga", "chandecomp", "spatial"])
+    p.add_argument("method", nargs="?", choices=["ldrf", "chanprune", "thinet", "l1", "random", "fga", "chandecomp", "spatial",
+                                                  "tucker", "cp"])
     p.add_argument("--arch", choices=["vgg16", "vgg16_cifar", "resnet50"])
     p.add_argument("--weights", help="local checkpoint (torchvision state dict or ours)")
     p.add_argument("--data", help="dataset root (official layout) for calibration/evaluation")
@@ -55,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError("give --target-speedup")
     if cfg.refit and not cfg.data_root:
         raise ConfigError("refit=true needs --data ROOT")
+    if cfg.refit and cfg.method == "spatial":
+        raise ConfigError("refit=true needs a final 1x1 conv: not available for spatial")
     out = args.out or pathlib.Path("runs") / f"{cfg.method}_{cfg.arch}"
     from pkg_efficient.engine.compress_run import run
 

@@ -25,11 +25,21 @@ from pkg_efficient.compress.fga import (
     fga_decompose,
     spatial_decompose,
 )
+from pkg_efficient.compress.tensor_decomp import (
+    cp_decompose,
+    cp_rank_for,
+    cp_structure,
+    cp_weight,
+    tucker2_decompose,
+    tucker2_ranks_for,
+    tucker2_structure,
+    tucker2_weight,
+)
 from pkg_efficient.models.vgg import VGG
 from pkg_efficient.ops.fold import fold_bn
 
 PRUNE_METHODS = ("ldrf", "chanprune", "thinet", "l1", "random")
-DECOMP_METHODS = ("fga", "chandecomp", "spatial")
+DECOMP_METHODS = ("fga", "chandecomp", "spatial", "tucker", "cp")
 
 
 # ----------------------------------------------------------------------------------------- VGG
@@ -303,8 +313,9 @@ def _conv_hw(model: nn.Module, names: list[str], input_size: int) -> dict[str, i
 def decompose_model(model: nn.Module, method: str = "fga", input_size: int = 224, policy: str = "uniform",
                     group_size: int = 16, target_reduction: float = 0.8, include_1x1: bool = False,
                     layers: dict[str, list[int]] | None = None, calib: torch.Tensor | None = None,
-                    refit: bool = False) -> tuple[nn.Module, dict]:
-    """Replace convs by F -> P pairs (FGA), k x k -> 1x1 (chandecomp) or k x 1 -> 1 x k (spatial).
+                    refit: bool = False, backend: str = "torch") -> tuple[nn.Module, dict]:
+    """Replace convs by F -> P pairs (FGA), k x k -> 1x1 (chandecomp), k x 1 -> 1 x k (spatial),
+    1x1 -> k x k core -> 1x1 (tucker, Tucker-2) or 1x1 -> kx1 dw -> 1xk dw -> 1x1 (cp).
 
     Baselines get the same per-layer M-Adds as the FGA choice (equal-cost comparison)."""
     model = copy.deepcopy(model).eval()
@@ -323,6 +334,10 @@ def decompose_model(model: nn.Module, method: str = "fga", input_size: int = 224
                 layers[c.name] = [max(1, min(n, cin * kh * kw, macs // (cin * kh * kw + n)))]
             elif method == "spatial":
                 layers[c.name] = [max(1, min(cin * kh, n * kw, macs // (cin * kh + n * kw)))]
+            elif method == "tucker":
+                layers[c.name] = list(tucker2_ranks_for(macs, n, cin, kh, kw, conv.stride))
+            elif method == "cp":
+                layers[c.name] = [cp_rank_for(macs, n, cin, kh, kw, conv.stride)]
             else:
                 raise ValueError(f"unknown decomposition {method!r}")
     report = []
@@ -335,14 +350,10 @@ def decompose_model(model: nn.Module, method: str = "fga", input_size: int = 224
             h.remove()
     for name, args in layers.items():
         conv = model.get_submodule(name)
-        if method == "fga":
-            new = fga_decompose(conv, int(args[0]), int(args[1]))
-        elif method == "chandecomp":
-            new = chandecomp(conv, int(args[0]))
-        else:
-            new = spatial_decompose(conv, int(args[0]))
+        new = _decompose_one(conv, method, args, backend)
         w = conv.weight.double()
-        w_eq = equivalent_weight(new) if method != "spatial" else None
+        w_eq = {"spatial": None, "tucker": tucker2_weight, "cp": cp_weight}.get(method, equivalent_weight)
+        w_eq = w_eq(new) if w_eq is not None else None
         err = float(((w_eq - w) ** 2).sum() / (w ** 2).sum()) if w_eq is not None else float("nan")
         if method == "spatial":
             x = torch.randn(2, conv.in_channels, 16, 16, dtype=conv.weight.dtype)
@@ -357,13 +368,30 @@ def decompose_model(model: nn.Module, method: str = "fga", input_size: int = 224
     return model, {"layers": report, "spec": {"kind": method, "layers": {k: list(map(int, v)) for k, v in layers.items()}}}
 
 
+def _decompose_one(conv: nn.Conv2d, method: str, args: list[int], backend: str = "torch") -> nn.Sequential:
+    if method == "fga":
+        return fga_decompose(conv, int(args[0]), int(args[1]))
+    if method == "chandecomp":
+        return chandecomp(conv, int(args[0]))
+    if method == "spatial":
+        return spatial_decompose(conv, int(args[0]))
+    if method == "tucker":
+        return tucker2_decompose(conv, int(args[0]), int(args[1]), backend)
+    if method == "cp":
+        return cp_decompose(conv, int(args[0]), backend)
+    raise ValueError(f"unknown decomposition {method!r}")
+
+
 def _refit_p(model: nn.Module, name: str, seq: nn.Sequential, calib: torch.Tensor, target: torch.Tensor) -> None:
     """LS refit of the last 1x1 (and bias) so the layer's output on the compressed net's inputs
     matches the original output (asymmetric reconstruction)."""
     from pkg_efficient.compress.solvers import ridge_lstsq
 
+    p = seq[-1]
+    if p.kernel_size != (1, 1):
+        raise ValueError(f"{name}: the LS refit needs a final 1x1 conv (not available for 'spatial')")
     feats = {}
-    h = seq[0].register_forward_hook(lambda m, i, o: feats.__setitem__("f", o))
+    h = seq[-2].register_forward_hook(lambda m, i, o: feats.__setitem__("f", o))
     model(calib)
     h.remove()
     f = feats["f"]
@@ -371,7 +399,6 @@ def _refit_p(model: nn.Module, name: str, seq: nn.Sequential, calib: torch.Tenso
     a = torch.cat([a, torch.ones(len(a), 1, dtype=a.dtype)], 1)
     b = target.permute(0, 2, 3, 1).reshape(-1, target.shape[1])
     sol = ridge_lstsq(a, b)
-    p = seq[1]
     p.weight.copy_(sol[:-1].T.reshape(p.weight.shape).to(p.weight.dtype))
     if p.bias is None:
         p.bias = nn.Parameter(torch.zeros(p.out_channels, dtype=p.weight.dtype))
@@ -404,12 +431,13 @@ def rebuild(spec: dict) -> nn.Module:
         return base
     for name, args in comp["layers"].items():
         conv = base.get_submodule(name)
-        if kind == "fga":
-            new = fga_decompose(conv, int(args[0]), int(args[1]))
-        elif kind == "chandecomp":
-            new = chandecomp(conv, int(args[0]))
+        if kind == "tucker":
+            new = tucker2_structure(conv, int(args[0]), int(args[1]))
+        elif kind == "cp":
+            new = cp_structure(conv, int(args[0]))
         else:
-            new = spatial_decompose(conv, int(args[0]))
-        new[1].bias = nn.Parameter(torch.zeros(new[1].out_channels)) if comp.get("refit") else new[1].bias
+            new = _decompose_one(conv, kind, args)
+        if comp.get("refit") and new[-1].bias is None:
+            new[-1].bias = nn.Parameter(torch.zeros(new[-1].out_channels))
         _set_module(base, name, new)
     return base

@@ -65,7 +65,8 @@ def compress(cfg: CompressConfig, model: nn.Module, calib: torch.Tensor) -> tupl
             return compress_resnet(model, calib, opts, cfg.target_speedup)
         return compress_vgg(model, calib, opts, cfg.target_speedup, cfg.widths, cfg.relu_bound)
     return decompose_model(model, cfg.method, cfg.input_size, cfg.policy, cfg.group_size, cfg.target_reduction,
-                           cfg.include_1x1, calib=calib if cfg.refit else None, refit=cfg.refit)
+                           cfg.include_1x1, calib=calib if cfg.refit else None, refit=cfg.refit,
+                           backend=cfg.tensor_backend)
 
 
 def run(cfg: CompressConfig, out: pathlib.Path, eval_samples: int | None = None, device: torch.device | None = None) -> dict:
