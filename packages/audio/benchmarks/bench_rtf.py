@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import pathlib
 import tempfile
 
@@ -44,11 +45,15 @@ def main() -> None:
 
     with torch.inference_mode():
         res = compare(f"audio-tag {args.minutes:g} min file, hop 5 s vs hop 10 s ({args.device})", run(5.0), run(10.0),
-                      warmup=0, repeat=args.repeat, extra={"audio_seconds": dur})
+                      warmup=0, repeat=args.repeat,
+                      extra={"audio_seconds": dur, "load_average_before": os.getloadavg(),
+                             "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()})
+    res["load_average_after"] = os.getloadavg()
     res["rtf_hop5"] = res["candidate"]["median_s"] / dur
     res["rtf_hop10"] = res["baseline"]["median_s"] / dur
     print(report([res], args.out))
-    print(f"  real-time factor: hop 5 s {res['rtf_hop5']:.4f}, hop 10 s {res['rtf_hop10']:.4f}")
+    print(f"  real-time factor: hop 5 s {res['rtf_hop5']:.4f}, hop 10 s {res['rtf_hop10']:.4f} "
+          f"(load average {res['load_average_before'][0]:.1f} -> {res['load_average_after'][0]:.1f})")
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ def test_tag_long_file_with_heatmap(run_dir, tmp_path, capsys):
     write_wav(tmp_path / "long.wav", 0.1 * rng.standard_normal((22050 * 3, 2)).astype(np.float32), 22050)
     rc = tag_cli.main(["--checkpoint", str(run_dir / "last.pt"), str(tmp_path / "long.wav"), "--hop", "0.5",
                        "--topk", "3", "--heatmap", str(tmp_path / "h.png"), "--json", "--threshold", "0.0",
-                       "--frames-csv", str(tmp_path / "f.csv")])
+                       "--frames-csv", str(tmp_path / "f.csv"), "--windows-csv", str(tmp_path / "w.csv")])
     assert rc == 0
     res = json.loads(capsys.readouterr().out)
     assert res["windows"] == 6 and len(res["top"]) == 3 and abs(res["duration_s"] - 3.0) < 1e-3
@@ -91,6 +91,18 @@ def test_tag_long_file_with_heatmap(run_dir, tmp_path, capsys):
     rows = (tmp_path / "f.csv").read_text().splitlines()
     assert rows[0].startswith("time_s,") and len(rows[0].split(",")) >= 13
     assert float(rows[-1].split(",")[0]) < 3.0  # frames cover the 3 s file, not the padding
+    import csv
+
+    with open(tmp_path / "w.csv") as fh:
+        win = list(csv.reader(fh))
+    assert win[0][:2] == ["start_s", "end_s"] and len(win) == 7  # header + 6 windows of 0.5 s clips, hop 0.5
+    assert [float(r[0]) for r in win[1:]] == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5]
+    # the clip score is the max over windows (agg=max) of the per-window table
+    table = np.array([[float(v) for v in r[2:]] for r in win[1:]])
+    best = {t["name"]: t["score"] for t in res["top"]}
+    for j, name in enumerate(win[0][2:]):
+        if name in best:
+            assert abs(table[:, j].max() - best[name]) < 1e-4
 
 
 def test_export_torchscript_and_onnx(run_dir, tmp_path, capsys):

@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--heatmap", type=pathlib.Path, help="PNG path (with several files: FILE-stem is appended)")
     p.add_argument("--frames-csv", type=pathlib.Path,
                    help="write the frame-level attention x classifier map (time_s + one column per class) as CSV")
+    p.add_argument("--windows-csv", type=pathlib.Path,
+                   help="write the per-window table (start_s, end_s + one probability column per class) as CSV")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = p.parse_args(argv)
     if args.hop is not None and args.hop <= 0:
@@ -63,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
             fp = args.frames_csv if len(args.files) == 1 else args.frames_csv.with_name(f"{args.frames_csv.stem}-{f.stem}.csv")
             write_frames_csv(fp, r, names)
             item["frames_csv"] = str(fp)
+        if args.windows_csv:
+            from pkg_audio.engine.infer import write_windows_csv
+
+            wp = args.windows_csv if len(args.files) == 1 else args.windows_csv.with_name(f"{args.windows_csv.stem}-{f.stem}.csv")
+            write_windows_csv(wp, r, names, cfg.data.clip_seconds)
+            item["windows_csv"] = str(wp)
         results.append(item)
         if not args.json:
             print(f"{f} ({r.duration_s:.1f} s, {len(r.window_starts)} window(s))")

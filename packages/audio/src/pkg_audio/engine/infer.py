@@ -80,6 +80,22 @@ def top_classes(scores: np.ndarray, names: list[str], mids: list[str], k: int) -
     return [{"index": int(i), "mid": mids[i], "name": names[i], "score": float(scores[i])} for i in order]
 
 
+def write_windows_csv(path: str | os.PathLike[str], result: TagResult, names: list[str], window_s: float) -> None:
+    """The per-window table of spec 7: ``start_s, end_s`` then one probability column per class."""
+    import csv
+    import io
+
+    from pkg_shared.fsutil import atomic_write_text
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["start_s", "end_s", *names])
+    for start, row in zip(result.window_starts, result.window_scores):
+        end = min(start + window_s, result.duration_s)
+        w.writerow([f"{start:.3f}", f"{end:.3f}", *(f"{v:.5f}" for v in row)])
+    atomic_write_text(path, buf.getvalue())
+
+
 def write_frames_csv(path: str | os.PathLike[str], result: TagResult, names: list[str]) -> None:
     """``time_s`` then one column per class: the sound-event-detection view of the finest level."""
     import csv
