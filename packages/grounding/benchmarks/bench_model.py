@@ -4,6 +4,7 @@ Spec sequence lengths: Charades-STA T = 64 steps of 4096-d VGG features, N = 20 
 Both models run in the same process; ``speedup`` = baseline time / ASST time (below 1: ASST slower).
 
     python packages/grounding/benchmarks/bench_model.py --out bench_model.json [--device cuda] [--small]
+    python packages/grounding/benchmarks/bench_model.py --preset asst_plus --small   # Transformer + distance heads
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def main(argv=None) -> None:
     p.add_argument("--small", action="store_true", help="batch 8, hidden 64 (quick CPU check)")
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0 = torch default)")
+    p.add_argument("--preset", choices=["asst", "asst_plus"], default="asst",
+                   help="asst_plus: Transformer translator + boundary-distance heads as the candidate")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -33,7 +36,9 @@ def main(argv=None) -> None:
     b, t, n, dv = (8, 64, 20, 4096) if args.small else (64, 64, 20, 4096)
     hidden = 64 if args.small else 256
     torch.manual_seed(0)
-    models = {name: build_model(ModelConfig(name=name, video_dim=dv, vocab_size=1300, hidden=hidden)).to(dev)
+    plus = {"translator": "transformer", "heads": "sei_dist"} if args.preset == "asst_plus" else {}
+    models = {name: build_model(ModelConfig(name=name, video_dim=dv, vocab_size=1300, hidden=hidden,
+                                            **(plus if name == "asst" else {}))).to(dev)
               for name in ("asst", "mean_pool")}
     video, vmask = torch.rand(b, t, dv, device=dev), torch.ones(b, t, device=dev)
     words, wmask = torch.randint(2, 1300, (b, n), device=dev), torch.ones(b, n, device=dev)
@@ -56,7 +61,7 @@ def main(argv=None) -> None:
             segment_scores(m(video[:1], vmask[:1], words[:1], wmask[:1]), vmask[:1])
         return run
 
-    extra = {"batch": b, "T": t, "N": n, "D_v": dv, "hidden": hidden, "device": str(dev)}
+    extra = {"batch": b, "T": t, "N": n, "D_v": dv, "hidden": hidden, "device": str(dev), "preset": args.preset}
     results = [
         compare("train_step_batch", train_step("asst"), train_step("mean_pool"), repeat=args.repeat, extra=extra),
         compare("inference_per_query", infer("asst"), infer("mean_pool"), repeat=args.repeat * 4, extra=extra),

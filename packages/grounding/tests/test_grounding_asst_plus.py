@@ -119,6 +119,7 @@ def test_asst_plus_overfits_charades_fake(tmp_path):
     after = r1(res)
     assert losses[-1] < 0.5 * losses[0]
     assert after >= 0.5 and after > before  # 0.81 here
-    rows = list(csv.DictReader(open(tmp_path / "r1" / "metrics.csv")))
+    with open(tmp_path / "r1" / "metrics.csv") as fh:
+        rows = list(csv.DictReader(fh))
     dist = [float(r["loss_dist"]) for r in rows if r.get("loss_dist")]
     assert np.mean(dist[-10:]) < 0.7 * np.mean(dist[:10])
