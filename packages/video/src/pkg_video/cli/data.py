@@ -16,6 +16,7 @@ EXAMPLE = """examples:
   video-data check --root /data/k400 --decode               # per-split statistics and every problem found
   video-data prepare --root /data/k400 --split train --out k400_train_list_videos.txt
   video-data check-videos --list k400_train_list_videos.txt --root /data/k400 --out good.txt
+  video-data reencode --root /data/k400 --out /data/k400_320 --short-side 320 --keyint 8 --jobs 8
 """
 
 
@@ -57,8 +58,18 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--root", required=True, type=pathlib.Path, help="data prefix of the list's paths")
     sp.add_argument("--out", required=True, type=pathlib.Path)
     sp.add_argument("--backend", choices=["auto", "decord", "pyav", "opencv"], default="auto")
+    sp = _add(sub, "reencode", "Copy a video tree re-encoded for fast clip loading (short side, dense key frames, H.264)")
+    sp.add_argument("--root", required=True, type=pathlib.Path, help="source tree (every video below it)")
+    sp.add_argument("--out", required=True, type=pathlib.Path, help="destination tree (same relative paths, .mp4)")
+    sp.add_argument("--list", type=pathlib.Path, help="only the videos of this list (paths relative to --root)")
+    sp.add_argument("--short-side", type=int, default=320)
+    sp.add_argument("--keyint", type=int, default=8, help="a key frame every N frames")
+    sp.add_argument("--crf", type=int, default=23)
+    sp.add_argument("--jobs", type=int, default=1, help="files encoded in parallel")
     args = p.parse_args(argv)
-    return {"check": check, "make-fake": make_fake, "prepare": prepare, "check-videos": check_videos}[args.cmd](args)
+    cmds = {"check": check, "make-fake": make_fake, "prepare": prepare, "check-videos": check_videos,
+            "reencode": reencode}
+    return cmds[args.cmd](args)
 
 
 def _detect(root: pathlib.Path) -> str:
@@ -179,6 +190,53 @@ def check_videos(args) -> int:
             good.append(s)
     write_video_list(args.out, good)
     print(f"{len(good)} good, {bad} broken; wrote {args.out}")
+    return 0
+
+
+def _reencode_one(job: tuple) -> str | None:
+    from pkg_video.data.reencode import reencode as run
+
+    src, dst, short_side, keyint, crf = job
+    try:
+        run(src, dst, short_side=short_side, keyint=keyint, crf=crf)
+    except DataFormatError as exc:
+        return str(exc)
+    return None
+
+
+def reencode(args) -> int:
+    from pkg_shared.errors import require
+    from pkg_video.data.filelist import read_video_list
+    from pkg_video.data.reencode import VIDEO_SUFFIXES
+
+    require("av", "pyav", "pkg-video")
+    if not args.root.is_dir():
+        raise DataFormatError(args.root, "source folder not found")
+    if args.short_side < 2 or args.keyint < 1:
+        raise PkgError(f"--short-side must be >= 2 and --keyint >= 1 (got {args.short_side}, {args.keyint})")
+    if args.list:
+        rel = [pathlib.Path(s.path) for s in read_video_list(args.list)]
+    else:
+        rel = sorted(q.relative_to(args.root) for q in args.root.rglob("*")
+                     if q.suffix.lower() in VIDEO_SUFFIXES and q.is_file() and not q.name.startswith("."))
+    if args.out.resolve() == args.root.resolve():
+        raise PkgError("--out must differ from --root (the originals are never overwritten)")
+    jobs = [(args.root / r, args.out / r.with_suffix(".mp4"), args.short_side, args.keyint, args.crf) for r in rel]
+    todo = [j for j in jobs if not j[1].exists()]  # finished files are kept: the command can be re-run
+    failed = 0
+    if args.jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(args.jobs) as pool:
+            results = list(progress(pool.map(_reencode_one, todo), total=len(todo), desc="reencode"))
+    else:
+        results = [_reencode_one(j) for j in progress(todo, desc="reencode")]
+    for err in results:
+        if err:
+            print(err)
+            failed += 1
+    print(f"{len(todo) - failed} re-encoded, {len(jobs) - len(todo)} already there, {failed} failed; "
+          f"key frame every {args.keyint}, short side {args.short_side}, in {args.out}")
     return 0
 
 
