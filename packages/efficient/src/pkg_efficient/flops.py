@@ -71,7 +71,8 @@ def _wb(mod: nn.Module) -> int:
 
 
 def count(model: nn.Module, input_size: int | tuple[int, int] = 224) -> dict:
-    """Totals: M-Adds (all, conv-only), parameters (conv+FC), BN and shift parameter counts."""
+    """Totals: M-Adds (all, conv-only), parameters (conv+FC weights and biases), the same without
+    biases (``weight_params``: the convention of the spec's FE-Net counts), BN and shift counts."""
     rows = count_layers(model, input_size)
     bn = sum(m.weight.numel() + m.bias.numel() for m in model.modules()
              if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.affine)
@@ -81,6 +82,7 @@ def count(model: nn.Module, input_size: int | tuple[int, int] = 224) -> dict:
         "macs": sum(r.macs for r in rows),
         "conv_macs": sum(r.macs for r in rows if r.kind == "conv"),
         "params": sum(r.params for r in rows),
+        "weight_params": sum(m.weight.numel() for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))),
         "bn_params": bn,
         "shift_params": shift,
         "shiftable_channels": shiftable,
