@@ -99,6 +99,8 @@ class GhisConfig:
     warmup_epochs: int = 1
     refresh_epochs: int = 1
     batch_size: int = 128  # images per forward pass of the search
+    backend: Literal["auto", "torch", "faiss"] = "auto"  # auto: faiss above faiss_min_ids if installed
+    faiss_min_ids: int = 20_000
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.hard_fraction <= 1.0:

@@ -11,8 +11,6 @@ import argparse
 import pathlib
 import sys
 
-import numpy as np
-
 from pkg_shared.cli import entrypoint
 from pkg_shared.errors import ConfigError, DataFormatError
 
@@ -38,12 +36,14 @@ def _rank(args) -> int:
 def _pairs(args) -> int:
     from pkg_reid.config import Config
     from pkg_reid.data.dataset import load_splits
+    from pkg_reid.ghis.search import GhisResult
     from pkg_reid.vis.ranking import pair_sheet
     from pkg_shared.config import from_dict
     from pkg_shared.engine import load_checkpoint
 
     ck = load_checkpoint(pathlib.Path(args.run) / "last.pt")
-    if ck.get("ghis_ids") is None:
+    res = GhisResult.from_state(ck)
+    if res is None:
         raise DataFormatError(pathlib.Path(args.run) / "last.pt", "no GHIS search stored (GHIS off or still warming up)")
     cfg = from_dict(Config, ck["config"])
     splits = load_splits(cfg.data, args.root)
@@ -51,20 +51,15 @@ def _pairs(args) -> int:
     first = {}
     for s in splits.train:
         first.setdefault(labels[s.pid], s)
-    ids = [int(v) for v in ck["ghis_ids"].tolist()]
-    dist = ck["ghis_dist"].numpy()
-    iu = np.triu_indices(len(ids), 1)
-    order = np.argsort(dist[iu], kind="stable")[: args.top]
-    rows = []
-    for k in order:
-        a, b = ids[iu[0][k]], ids[iu[1][k]]
-        rows.append((first[a].path, first[b].path, f"{first[a].pid} vs {first[b].pid}\nd={dist[iu][k]:.3f}"))
+    pairs = res.top_pairs(args.top)  # exact for --top up to the neighbour-list length (P - 1 by default)
+    rows = [(first[a].path, first[b].path, f"{first[a].pid} vs {first[b].pid}\nd={d:.3f}") for a, b, d in pairs]
     pair_sheet(rows, args.out)
     if args.csv:
         from pkg_shared.fsutil import atomic_write_text
 
-        atomic_write_text(args.csv, "pid_a,pid_b,centre_distance\n" + "".join(
-            f"{first[ids[iu[0][k]]].pid},{first[ids[iu[1][k]]].pid},{dist[iu][k]:.6f}\n" for k in order))
+        metric = cfg.ghis.metric
+        atomic_write_text(args.csv, f"pid_a,pid_b,{metric}_distance\n" + "".join(
+            f"{first[a].pid},{first[b].pid},{d:.6f}\n" for a, b, d in pairs))
     print(f"wrote {args.out}")
     return 0
 

@@ -223,9 +223,8 @@ def read_classic(root: pathlib.Path, split: int, image_dir: pathlib.Path | None,
     if image_dir is None:  # the .mat file itself is unreadable (already reported)
         return [], [], []
     tests = classic_splits(root / MAT, problems)
-    if not 0 <= split < len(tests):
-        _report(problems, root / MAT, f"classic split {split} requested; the file has {len(tests)} (0-based)")
-        return [], [], []
+    if not 0 <= split < len(tests):  # an impossible option, not a data problem: always an error
+        raise DataFormatError(root / MAT, f"classic split {split} requested; the file has {len(tests)} (0-based)")
     test = set(tests[split])
     train, query, gallery = [], [], []
     for p in sorted(image_dir.glob("*.png")):

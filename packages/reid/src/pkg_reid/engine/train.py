@@ -34,7 +34,7 @@ from pkg_reid.data.transforms import EvalTransform, TrainTransform
 from pkg_reid.engine.evaluate import evaluate_arrays, strip_per_query
 from pkg_reid.engine.extract import extract, save_features
 from pkg_reid.engine.lr import beta1, lr_factor
-from pkg_reid.ghis.search import batch_hardness, search
+from pkg_reid.ghis.search import GhisResult, batch_hardness, search
 from pkg_reid.litm.schedule import LitmSchedule
 from pkg_reid.losses import id_loss, triplet_loss
 from pkg_reid.models import build_model
@@ -114,8 +114,7 @@ def train(cfg: Config, out_dir: str | pathlib.Path, device: torch.device | None 
     num_classes = splits.num_train_ids if cfg.loss.id_loss_weight > 0 else 0
     net = build_model(cfg.model, num_classes).to(device)
     st = {"epoch": 0, "stage": 0, "stage_epoch": 0, "low_count": 0, "num_shifts": 0, "step": 0}
-    ghis_ids: list[int] | None = None
-    ghis_dist: np.ndarray | None = None
+    ghis: GhisResult | None = None
     neighbors: dict[int, list[int]] | None = None
     optimizer = _make_optimizer(net, cfg)
     if resume:
@@ -127,11 +126,8 @@ def train(cfg: Config, out_dir: str | pathlib.Path, device: torch.device | None 
         _freeze_for_shift(net, st["num_shifts"], cfg.litm.freeze_previous)
         optimizer = _make_optimizer(net, cfg)
         optimizer.load_state_dict(ck["optimizer"])
-        if ck.get("ghis_ids") is not None:
-            ghis_ids = [int(v) for v in ck["ghis_ids"].tolist()]
-            ghis_dist = ck["ghis_dist"].numpy()
-            nb = ck["ghis_neighbors"].tolist()
-            neighbors = {pid: [int(v) for v in row] for pid, row in zip(ghis_ids, nb)}
+        ghis = GhisResult.from_state(ck)
+        neighbors = None if ghis is None else ghis.neighbors
         restore_rng_state(ck["rng"])
         if info.is_main:
             log.info("resumed %s at epoch %d (stage %d, stage epoch %d)", ckpt_path, st["epoch"], st["stage"] + 1,
@@ -162,11 +158,12 @@ def train(cfg: Config, out_dir: str | pathlib.Path, device: torch.device | None 
         if g.enabled and st["epoch"] >= g.warmup_epochs and (
             st["stage_epoch"] == 0 or neighbors is None or (st["epoch"] - g.warmup_epochs) % g.refresh_epochs == 0
         ):
-            res = search(net, search_ds, device, k_nb, g.metric, g.batch_size)
-            ghis_ids, ghis_dist, neighbors = res.ids, res.dist, res.neighbors
+            ghis = search(net, search_ds, device, k_nb, g.metric, g.batch_size, g.backend, g.faiss_min_ids)
+            neighbors = ghis.neighbors
             if info.is_main:
-                pairs = ", ".join(f"{a}-{b}:{d:.3f}" for a, b, d in res.top_pairs(5))
-                log.info("GHIS refresh at epoch %d: hardest identity pairs %s", st["epoch"] + 1, pairs)
+                pairs = ", ".join(f"{a}-{b}:{d:.3f}" for a, b, d in ghis.top_pairs(5))
+                log.info("GHIS refresh at epoch %d (%s): hardest identity pairs %s", st["epoch"] + 1, ghis.backend,
+                         pairs)
         batches = sampler.batches(st["epoch"], neighbors if g.enabled else None, g.hard_fraction, g.mode)
         if cfg.train.max_iters_per_epoch > 0:
             batches = batches[: cfg.train.max_iters_per_epoch]
@@ -175,11 +172,11 @@ def train(cfg: Config, out_dir: str | pathlib.Path, device: torch.device | None 
                 batches = batches + batches
             batches = batches[: len(batches) // info.world_size * info.world_size]
         my_batches = batches[info.rank:: info.world_size]
-        if mlog is not None and ghis_ids is not None and ghis_dist is not None:
+        if mlog is not None and ghis is not None:
             groups = sampler.id_groups(st["epoch"], neighbors if g.enabled else None, g.hard_fraction, g.mode)
             rand_groups = sampler.id_groups(st["epoch"], None)
-            mlog.log(st["step"], ghis_batch_id_dist=batch_hardness(groups, ghis_ids, ghis_dist),
-                     ghis_random_id_dist=batch_hardness(rand_groups, ghis_ids, ghis_dist))
+            mlog.log(st["step"], ghis_batch_id_dist=batch_hardness(groups, ghis),
+                     ghis_random_id_dist=batch_hardness(rand_groups, ghis))
 
         loader = torch.utils.data.DataLoader(train_ds, batch_sampler=my_batches, num_workers=cfg.data.num_workers)
         model.train()
@@ -237,9 +234,7 @@ def train(cfg: Config, out_dir: str | pathlib.Path, device: torch.device | None 
                 "model": net.state_dict(), "optimizer": optimizer.state_dict(), "state": dict(st),
                 "margin": margin, "config": to_dict(cfg), "rng": capture_rng_state(),
                 "sampler": {"seed": sampler.seed, "P": sampler.P, "K": sampler.K, "epoch_images": sampler.epoch_images},
-                "ghis_ids": None if ghis_ids is None else torch.tensor(ghis_ids),
-                "ghis_dist": None if ghis_dist is None else torch.from_numpy(ghis_dist),
-                "ghis_neighbors": None if neighbors is None else torch.tensor([neighbors[i] for i in ghis_ids]),
+                **(ghis.state() if ghis is not None else {"ghis_ids": None}),
             }
             save_checkpoint(ck, ckpt_path)
             ev = cfg.train.eval_every
