@@ -127,3 +127,29 @@ def test_demo_end_to_end(tmp_path):
     assert demo.main(["--out", str(tmp_path), "--steps", "20"]) == 0
     s = json.loads((tmp_path / "summary.json").read_text())
     assert {"ran", "metric", "picture"} <= set(s) and (tmp_path / s["picture"]).is_file()
+
+
+def test_eval_kitti_cli_devkit_numbers(tmp_path, capsys):
+    from pkg_detect.data import kitti
+
+    root = tmp_path / "k"
+    assert data.main(["make-fake", "--dataset", "kitti", "--out", str(root)]) == 0
+    labels = root / "training" / "label_2"
+    dets = tmp_path / "dets"
+    for f in sorted(labels.glob("*.txt")):
+        objs = [o for o in kitti.read_label(f) if o.type == "Pedestrian"]
+        for i, o in enumerate(objs):
+            o.score = 0.9 - 0.1 * i - 0.01 * int(f.stem)
+        kitti.write_label(dets / f.name, objs)
+    capsys.readouterr()
+    assert ev.main(["kitti", "--labels", str(labels), "--dets", str(dets), "--out", str(tmp_path / "k.json")]) == 0
+    out = json.loads((tmp_path / "k.json").read_text())
+    # 2 frames x pedestrians of 120/60/30 px, all found: Moderate 6 GT -> slots 0..5 = 1; Easy (> 40 px) 4 GT
+    assert out["n_gt"] == {"Easy": 4, "Moderate": 6, "Hard": 6}
+    assert out["results"]["AP40"]["Moderate"] == pytest.approx(5 / 40)
+    assert out["results"]["AP11"]["Moderate"] == pytest.approx(2 / 11)
+    assert out["results"]["AP40"]["Easy"] == pytest.approx(3 / 40)
+    assert out["protocol"]["missing_result_files"] == 0
+    (dets / "000000.txt").write_text("Pedestrian 0 0 0 1 2 3 4 1 1 1 1 1 1 0\n")  # no score
+    err = _one_line_error(capsys, ev.main(["kitti", "--labels", str(labels), "--dets", str(dets)]))
+    assert "000000.txt:1" in err

@@ -5,6 +5,7 @@ import pytest
 
 from pkg_detect.data.kitti import KittiObject
 from pkg_detect.eval import citypersons as cpe
+from pkg_detect.eval import kitti as kitti_eval
 from pkg_detect.eval.kitti import average_precision
 
 
@@ -54,12 +55,77 @@ def _k(t, box, occ=0, trunc=0.0, score=None):
     return KittiObject(t, trunc, occ, 0.0, np.array(box, float), np.zeros(3), np.zeros(3), 0.0, score)
 
 
-def test_kitti_ap_hand_computed():
-    gt = [[_k("Pedestrian", [0, 0, 20, 50]), _k("Pedestrian", [100, 0, 120, 50]), _k("DontCare", [200, 0, 260, 50])]]
-    dt = [[_k("Pedestrian", [0, 0, 20, 50], score=0.9), _k("Pedestrian", [300, 0, 320, 50], score=0.8),
-           _k("Pedestrian", [205, 0, 255, 50], score=0.7)]]
-    # TP (0.9), FP (0.8), ignored on DontCare; recall 0.5 max, precision 1 at recall 0.5
-    ap11 = average_precision(gt, dt, "Moderate", 11)
-    assert ap11 == pytest.approx(6 / 11)
-    ap40 = average_precision(gt, dt, "Moderate", 40)
-    assert ap40 == pytest.approx(20 / 40)
+def _ped(x, h=50, **kw):
+    return _k("Pedestrian", [x, 0, x + 20, h], **kw)
+
+
+def test_kitti_single_threshold_devkit_sampling():
+    # TP 0.9, FP 0.8, a detection inside DontCare 0.7; one of two GT missed.
+    # Pass 1 finds one TP -> one threshold (0.9) -> precision slot 0 = 1, slots 1..40 = 0.
+    gt = [[_ped(0), _ped(100), _k("DontCare", [200, 0, 260, 50])]]
+    dt = [[_ped(0, score=0.9), _ped(300, score=0.8), _k("Pedestrian", [205, 0, 255, 50], score=0.7)]]
+    r = kitti_eval.evaluate(gt, dt, "Moderate")
+    assert r["n_gt"] == 2 and r["thresholds"] == [0.9]
+    assert r["ap11"] == pytest.approx(1 / 11)
+    assert r["ap40"] == 0.0
+    assert average_precision(gt, dt, "Moderate", 11) == pytest.approx(1 / 11)
+
+
+def _case_c(split: bool):
+    # 4 GT; detections by score: TP .9, FP .8, TP .7, in-DontCare .6, TP .5 (4th GT missed)
+    g = [_ped(0), _ped(100), _ped(200), _ped(300), _k("DontCare", [500, 0, 600, 50])]
+    d = [_ped(0, score=0.9), _ped(700, score=0.8), _ped(100, score=0.7),
+         _k("Pedestrian", [510, 0, 540, 50], score=0.6), _ped(200, score=0.5)]
+    if split:  # the same boxes over two frames: thresholds and counts are pooled
+        return [g[:2], g[2:]], [d[:3], d[3:]]
+    return [g], [d]
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_kitti_three_thresholds_dontcare_hand_computed(split):
+    gt, dt = _case_c(split)
+    r = kitti_eval.evaluate(gt, dt, "Moderate")
+    # thresholds .9/.7/.5 -> precision 1, 2/3, 3/4 (the DontCare detection is not a FP) -> max filter 1, .75, .75
+    assert r["thresholds"] == [0.9, 0.7, 0.5]
+    np.testing.assert_allclose(r["precision"][:4], [1, 0.75, 0.75, 0])
+    np.testing.assert_allclose(r["recall"][:3], [0.25, 0.5, 0.75])
+    assert r["ap11"] == pytest.approx(1 / 11)
+    assert r["ap40"] == pytest.approx(1.5 / 40)
+
+
+def test_kitti_dontcare_removed_makes_that_detection_a_false_positive():
+    gt, dt = _case_c(False)
+    gt = [[g for g in gt[0] if g.type != "DontCare"]]
+    r = kitti_eval.evaluate(gt, dt, "Moderate")
+    np.testing.assert_allclose(r["precision"][:3], [1, 2 / 3, 0.6])  # 3 TP / 5 at threshold .5
+    assert r["ap40"] == pytest.approx((2 / 3 + 0.6) / 40)
+
+
+@pytest.mark.parametrize("n, ap11, ap40", [(40, 10 / 11, 39 / 40), (80, 1.0, 1.0)])
+def test_kitti_perfect_detector_small_set_quirk(n, ap11, ap40):
+    # n <= 40: one threshold per TP, so the 41st slot stays 0; n = 80: 41 thresholds at recall k/40
+    gt = [[_ped(30 * i) for i in range(n)]]
+    dt = [[_ped(30 * i, score=1 - i / 1000) for i in range(n)]]
+    r = kitti_eval.evaluate(gt, dt, "Moderate")
+    assert len(r["thresholds"]) == min(n, 41)
+    assert r["ap11"] == pytest.approx(ap11) and r["ap40"] == pytest.approx(ap40)
+
+
+def test_kitti_difficulty_filters_and_neighbour_class():
+    gt = [[_ped(0, h=40), _ped(100, h=60, occ=1), _ped(200, h=60, trunc=0.2), _ped(300, h=60, occ=2),
+           _ped(400, h=60, trunc=0.45), _ped(500, h=25), _k("Person_sitting", [600, 0, 620, 50]), _ped(700, h=60)]]
+    assert [kitti_eval.evaluate(gt, [[]], d)["n_gt"] for d in ("Easy", "Moderate", "Hard")] == [1, 4, 6]
+    # h = 40 GT is ignored for Easy (height <= 40); a detection on it is neither TP nor FP;
+    # a detection on Person_sitting is ignored too; a 24-px detection is ignored (height < 25)
+    dt = [[_ped(700, h=60, score=0.9), _ped(0, h=40, score=0.8), _k("Pedestrian", [600, 0, 620, 50], score=0.7),
+           _k("Pedestrian", [900, 0, 920, 24], score=0.95)]]
+    easy = kitti_eval.evaluate(gt, dt, "Easy")
+    assert easy["thresholds"] == [0.9] and easy["precision"][0] == 1.0
+    # a detection of h = 25 exactly is kept for Moderate (det test is '<'), the GT of h = 25 is not ('<=')
+    gt2 = [[_ped(0, h=25)]]
+    dt2 = [[_ped(0, h=25, score=0.9), _ped(300, h=60, score=0.5)]]
+    r = kitti_eval.evaluate(gt2 + [[_ped(500, h=60)]], dt2 + [[_ped(500, h=60, score=0.8)]], "Moderate")
+    assert r["n_gt"] == 1 and r["thresholds"] == [0.8]
+    assert r["precision"][0] == 1.0  # at threshold .8 the .9 detection sits on an ignored GT: no FP
+    with pytest.raises(ValueError, match="score"):
+        kitti_eval.evaluate(gt2, [[_ped(0)]], "Moderate")

@@ -80,20 +80,33 @@ def main(argv: list[str] | None = None) -> int:
         table = {k: round(v["mr"] * 100, 2) for k, v in results.items()}
     else:
         from pkg_detect.data import kitti
-        from pkg_detect.eval.kitti import DIFFICULTIES, average_precision
+        from pkg_detect.eval.kitti import DIFFICULTIES, evaluate
 
         frames = sorted(pathlib.Path(args.labels).glob("*.txt"))
         if not frames:
             raise PkgError(f"{args.labels}: no label files")
         gts = [kitti.read_label(f) for f in frames]
-        dts = []
+        dts, missing = [], 0
         for f in frames:
             d = pathlib.Path(args.dets) / f.name
-            dts.append(kitti.read_label(d) if d.is_file() else [])
+            if not d.is_file():
+                missing += 1
+                dts.append([])
+                continue
+            objs = kitti.read_label(d)
+            k = next((i for i, o in enumerate(objs, start=1) if o.score is None), None)
+            if k is not None:
+                raise PkgError(f"{d}:{k}: a detection line needs 16 fields (the last one is the score)")
+            dts.append(objs)
         pts = [11, 40] if args.ap == "both" else [int(args.ap)]
-        results = {f"AP{n}": {dname: average_precision(gts, dts, dname, n) for dname in DIFFICULTIES} for n in pts}
-        res = {"protocol": {"name": "kitti-2d-pedestrian", "iou": 0.5, "split": str(args.labels)}, "results": results}
-        table = results
+        per = {dname: evaluate(gts, dts, dname) for dname in DIFFICULTIES}
+        results = {f"AP{n}": {dname: per[dname][f"ap{n}"] for dname in DIFFICULTIES} for n in pts}
+        res = {"protocol": {"name": "kitti-object-2d", "class": "Pedestrian", "code": "devkit evaluate_object.cpp (image boxes)",
+                            "min_overlap": 0.5, "ap11": "mean precision at slots 0,4,...,40 (before Oct 2019)",
+                            "ap40": "mean precision at slots 1..40 (after Oct 2019)", "units": "fraction (devkit prints x100)",
+                            "split": str(args.labels), "frames": len(frames), "missing_result_files": missing},
+               "results": results, "n_gt": {d: per[d]["n_gt"] for d in DIFFICULTIES}}
+        table = {k: {d: round(100 * v, 2) for d, v in r.items()} for k, r in results.items()}
     text = json.dumps(res, indent=2)
     if args.out:
         atomic_write_json(args.out, res)
