@@ -76,3 +76,70 @@ def test_malformed_records_name_file_and_line(tmp_path):
     out.write_text(json.dumps({"assignment": [1, 1, 1]}) + "\n")
     with pytest.raises(DataFormatError, match=r"b.jsonl:1: record lacks"):
         read_records(out)
+
+
+def test_torn_last_line_is_dropped_and_build_resumes(tmp_path):
+    out = tmp_path / "b.jsonl"
+    build(CFG, out, train_fn=fake_train, log=lambda s: None)
+    lines = out.read_text().splitlines(keepends=True)
+    out.write_text("".join(lines[:5]) + lines[5][: len(lines[5]) // 2])  # writer killed mid-line
+    with pytest.raises(DataFormatError, match=r"b.jsonl:6: invalid JSON"):
+        read_records(out)  # strict by default: a torn line is reported with file and line
+    assert len(read_records(out, allow_torn_tail=True)) == 5
+    logs = []
+    assert build(CFG, out, train_fn=fake_train, log=logs.append) == 15
+    assert any("b.jsonl:6: dropped an incomplete last line" in m for m in logs)
+    recs = read_records(out)  # the file is clean again: every line parses
+    assert len(recs) == 20 and len({(tuple(r["assignment"]), r["seed"]) for r in recs}) == 20
+
+
+def test_complete_last_line_without_newline_is_kept(tmp_path):
+    out = tmp_path / "b.jsonl"
+    build(CFG, out, train_fn=fake_train, log=lambda s: None)
+    out.write_text(out.read_text().rstrip("\n"))
+    assert build(CFG, out, train_fn=fake_train, log=lambda s: None) == 0
+    assert len(read_records(out)) == 20
+
+
+def _build_shard(args):
+    path, i, n = args
+    build(CFG, path, shard=(i, n), train_fn=fake_train, log=lambda s: None)
+
+
+def test_parallel_shards_into_one_file(tmp_path):
+    import multiprocessing as mp
+
+    out = tmp_path / "b.jsonl"
+    with mp.get_context("fork").Pool(3) as pool:
+        pool.map(_build_shard, [(out, i, 3) for i in range(3)])
+    recs = read_records(out)
+    assert len(recs) == 20 and len({(tuple(r["assignment"]), r["seed"]) for r in recs}) == 20
+
+
+def test_read_many_dedupes_and_aggregate_refuses_mixed_recipes(tmp_path):
+    from pkg_nas.bench.records import read_many
+
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    build(CFG, a, shard=(0, 2), train_fn=fake_train, log=lambda s: None)
+    build(CFG, b, train_fn=fake_train, log=lambda s: None)  # overlaps a completely
+    recs = read_many([a, b])
+    assert len(recs) == 20
+    assert aggregate(recs)[LayerAssignment((2, 1, 1))].n == 2  # not 3 or 4: duplicates count once
+    other = dataclasses.replace(CFG, train=dataclasses.replace(CFG.train, epochs=7))
+    build(other, b, train_fn=fake_train, log=lambda s: None)
+    with pytest.raises(ConfigError, match="2 recipes"):
+        aggregate(read_records(b))
+    assert len(aggregate(read_records(b), recipe=recipe_hash(other))) == 10
+    with pytest.raises(ConfigError, match="no field 'top1_nope'"):
+        aggregate(read_records(a), "top1_nope")
+
+
+def test_recipe_hash_ignores_result_neutral_keys():
+    base = recipe_hash(CFG)
+    same = dataclasses.replace(CFG, data=dataclasses.replace(CFG.data, root="/elsewhere", workers=8, eval_batch_size=64),
+                               train=dataclasses.replace(CFG.train, checkpoint_every=5, log_every=3, amp_dtype="float16"))
+    assert recipe_hash(same) == base
+    for changed in (dataclasses.replace(CFG, train=dataclasses.replace(CFG.train, amp=True)),
+                    dataclasses.replace(CFG, data=dataclasses.replace(CFG.data, batch_size=64)),
+                    dataclasses.replace(CFG, model=dataclasses.replace(CFG.model, widths=(4, 8, 16)))):
+        assert recipe_hash(changed) != base

@@ -174,7 +174,20 @@ def test_bench_build_cli_resumable(tmp_path, capsys):
     assert bench.main(argv) == 0  # the rest; shard 0's units are skipped
     recs = [json.loads(line) for line in b.read_text().splitlines()]
     assert len(recs) == 5 and 0 < n0 < 5 and len({tuple(r["assignment"]) for r in recs}) == 5
-    assert all(0 <= r["top1_test"] <= 100 and r["epochs"] == 1 for r in recs)
+    assert all(0 <= r["top1_test"] <= 100 and r["epochs"] == 1 and r["cpu_time_s"] > 0 for r in recs)
+    # shards built on two machines: separate files, queried together (duplicates count once)
+    b1, b2 = tmp_path / "m1.jsonl", tmp_path / "m2.jsonl"
+    lines = b.read_text().splitlines(keepends=True)
+    b1.write_text("".join(lines[:3]))
+    b2.write_text("".join(lines[2:]))
+    capsys.readouterr()
+    assert bench.main(["query", "--bench", str(b1), str(b2)]) == 0
+    q = json.loads(capsys.readouterr().out)
+    assert sum(len(v) for v in q.values()) == 5 and all(r["seeds"] == 1 for v in q.values() for r in v)
+    with open(b, "a") as fh:  # a record of another recipe
+        fh.write(json.dumps({**recs[0], "recipe_hash": "0123456789ab"}) + "\n")
+    rc, err = run_err(bench, ["query", "--bench", str(b)], capsys)  # two recipes in one file
+    assert rc == 2 and "choose one with --recipe" in err
 
 
 def test_print_config_of_shipped_recipe(capsys):

@@ -70,7 +70,8 @@ class TrainConfig:
     gamma: float = 0.2
     warmup_epochs: int = 0
     label_smoothing: float = 0.0
-    amp: bool = False
+    amp: bool = False  # mixed precision (autocast); weights, optimiser and BN stats stay float32
+    amp_dtype: Literal["auto", "float16", "bfloat16"] = "auto"  # auto: float16 + scaler on CUDA, bfloat16 on CPU
     seed: int = 0
     checkpoint_every: int = 1  # epochs
     log_every: int = 50  # steps

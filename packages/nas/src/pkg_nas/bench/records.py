@@ -7,9 +7,11 @@ on every machine), so many processes can build one dataset into separate files o
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
+import os
 import pathlib
 import statistics
 import subprocess
@@ -19,18 +21,27 @@ from pkg_nas.config import RunConfig
 from pkg_nas.space import LayerAssignment, enumerate_range
 from pkg_shared.config import to_dict
 from pkg_shared.errors import ConfigError, DataFormatError
-from pkg_shared.fsutil import append_line
 from pkg_shared.io.tables import read_jsonl
 
 REQUIRED = ("assignment", "depth", "seed", "top1_test", "recipe_hash")
 
 
+# keys that do not change a trained network's numbers: left out of the hash, so changing them
+# (or resuming with more frequent checkpoints) keeps the records of a build valid
+NEUTRAL = {"data": ("root", "workers", "eval_batch_size"), "train": ("checkpoint_every", "log_every")}
+
+
 def recipe_hash(cfg: RunConfig) -> str:
-    """Hash of everything that changes a result: model, data (except the root path) and train."""
-    data = to_dict(cfg.data)
-    data.pop("root", None)
-    data.pop("workers", None)
-    payload = {"model": to_dict(cfg.model), "data": data, "train": to_dict(cfg.train)}
+    """First 12 hex digits of SHA-1 over the model, data and train sections, without ``NEUTRAL``
+    keys (and without ``train.amp_dtype`` while ``train.amp`` is off)."""
+    data, tr = to_dict(cfg.data), to_dict(cfg.train)
+    for k in NEUTRAL["data"]:
+        data.pop(k, None)
+    for k in NEUTRAL["train"]:
+        tr.pop(k, None)
+    if not tr.get("amp"):
+        tr.pop("amp_dtype", None)
+    payload = {"model": to_dict(cfg.model), "data": data, "train": tr}
     return hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -50,11 +61,25 @@ def parse_shard(text: str | None) -> tuple[int, int]:
     return i, n
 
 
-def read_records(path: str | pathlib.Path) -> list[dict]:
-    """All records of a JSONL file; a malformed line raises DataFormatError naming file and line."""
+def read_records(path: str | pathlib.Path, *, allow_torn_tail: bool = False) -> list[dict]:
+    """All records of a JSONL file; a malformed line raises DataFormatError naming file and line.
+
+    ``allow_torn_tail``: a last line without its newline that is not valid JSON (a writer killed
+    mid-line) is ignored instead of being an error.
+    """
     path = pathlib.Path(path)
+    torn = torn_tail(path) if allow_torn_tail else 0
     out = []
-    for lineno, rec in read_jsonl(path, what="architecture-dataset file"):
+    lines = read_jsonl(path, what="architecture-dataset file")
+    while True:
+        try:
+            lineno, rec = next(lines)
+        except StopIteration:
+            break
+        except DataFormatError as exc:
+            if torn and exc.line == torn:
+                break
+            raise
         missing = [k for k in REQUIRED if k not in rec]
         if missing:
             raise DataFormatError(path, f"record lacks field(s) {missing}", lineno)
@@ -65,6 +90,76 @@ def read_records(path: str | pathlib.Path) -> list[dict]:
         if a.depth != rec["depth"]:
             raise DataFormatError(path, f"depth {rec['depth']} != sum of assignment {a}", lineno)
         out.append(rec)
+    return out
+
+
+def torn_tail(path: pathlib.Path) -> int:
+    """Line number of a final line lacking its newline (0 when the file ends cleanly)."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return 0
+    with open(path, "rb") as fh:
+        fh.seek(-1, 2)
+        if fh.read(1) == b"\n":
+            return 0
+        fh.seek(0)
+        return fh.read().count(b"\n") + 1
+
+
+def drop_torn_tail(path: pathlib.Path, log: Callable[[str], None] = print) -> None:
+    """Cut an unterminated last line (left by a killed writer) so the next append starts clean."""
+    line = torn_tail(path)
+    if not line:
+        return
+    raw = path.read_bytes()
+    tail = raw[raw.rfind(b"\n") + 1:]
+    try:
+        json.loads(tail)
+    except ValueError:
+        with open(path, "r+b") as fh:
+            fh.truncate(len(raw) - len(tail))
+        log(f"bench: {path}:{line}: dropped an incomplete last line ({len(tail)} bytes) left by an interrupted writer")
+        return
+    with open(path, "ab") as fh:  # a complete record that only lacks its newline
+        fh.write(b"\n")
+
+
+@contextlib.contextmanager
+def locked(path: pathlib.Path):
+    """Exclusive advisory lock on ``path`` (created if missing) for the duration of the block:
+    shards building into one file never interleave a line, and a tail repair never cuts a line
+    that another live writer is still writing. Without fcntl (Windows) it only opens the file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "ab") as fh:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - non-POSIX
+            yield fh
+            return
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield fh
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def append_record(path: pathlib.Path, rec: dict) -> None:
+    """One JSON line, written with a single write under the lock and fsynced."""
+    with locked(path) as fh:
+        fh.write((json.dumps(rec) + "\n").encode())
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def read_many(paths: Iterable[str | pathlib.Path]) -> list[dict]:
+    """Records of several files (e.g. one per shard or machine); a unit present twice, same
+    (assignment, seed, recipe_hash), counts once (the first record is kept)."""
+    seen, out = set(), []
+    for p in paths:
+        for r in read_records(p, allow_torn_tail=True):
+            key = (tuple(r["assignment"]), int(r["seed"]), r["recipe_hash"])
+            if key not in seen:
+                seen.add(key)
+                out.append(r)
     return out
 
 
@@ -85,10 +180,18 @@ class Entry:
 
 
 def aggregate(records: Iterable[dict], metric: str = "top1_test", recipe: str | None = None) -> dict[LayerAssignment, Entry]:
+    """Mean and sample std over seeds per assignment. Records of different recipes are never
+    mixed: with several recipe hashes present, ``recipe`` must choose one."""
+    records = list(records)
+    hashes = sorted({r.get("recipe_hash") for r in records})
+    if recipe is None and len(hashes) > 1:
+        raise ConfigError(f"records of {len(hashes)} recipes ({', '.join(map(str, hashes))}): choose one with --recipe")
     groups: dict[LayerAssignment, list[dict]] = {}
     for r in records:
         if recipe is not None and r.get("recipe_hash") != recipe:
             continue
+        if metric not in r:
+            raise ConfigError(f"records have no field {metric!r} (fields: {', '.join(sorted(r))})")
         groups.setdefault(LayerAssignment(r["assignment"]), []).append(r)
     out = {}
     for a, rs in groups.items():
@@ -116,6 +219,8 @@ def build(cfg: RunConfig, out: str | pathlib.Path, *, shard: tuple[int, int] = (
     rh = recipe_hash(cfg)
     done = set()
     if out.is_file():
+        with locked(out):
+            drop_torn_tail(out, log)
         done = {(str(LayerAssignment(r["assignment"])), int(r["seed"])) for r in read_records(out) if r["recipe_hash"] == rh}
     units = [(a, s) for a in enumerate_range(b.depth_min, b.depth_max, cfg.model.stages, b.max_per_stage)
              for s in range(b.seeds) if shard_of(a, s, shard[1]) == shard[0]]
@@ -129,7 +234,8 @@ def build(cfg: RunConfig, out: str | pathlib.Path, *, shard: tuple[int, int] = (
                "dataset": cfg.data.dataset, "seed": s, "params": res["params"], "macs": res["macs"],
                "epochs": cfg.train.epochs, "recipe_hash": rh, "top1_test": res["top1_test"],
                "top5_test": res["top5_test"], "top1_val": res["top1_val"],
-               "final_train_loss": res["final_train_loss"], "wall_time_s": round(res["wall_time_s"], 3), "git_rev": rev}
-        append_line(out, json.dumps(rec))
+               "final_train_loss": res["final_train_loss"], "wall_time_s": round(res["wall_time_s"], 3),
+               "cpu_time_s": round(res.get("cpu_time_s", float("nan")), 3), "git_rev": rev}
+        append_record(out, rec)
         log(f"bench [{k}/{len(todo)}] {a} seed {s}: test top-1 {res['top1_test']:.2f}% ({res['wall_time_s']:.1f}s)")
     return len(todo)

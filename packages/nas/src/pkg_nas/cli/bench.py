@@ -17,10 +17,12 @@ EXAMPLE = """examples:
 """
 
 
-def _entries(path, metric, recipe=None):
-    from pkg_nas.bench.records import aggregate, read_records
+def _entries(paths, metric, recipe=None):
+    """Aggregated records of one or more files (shards built on several machines); a unit found
+    in two files counts once."""
+    from pkg_nas.bench.records import aggregate, read_many
 
-    return aggregate(read_records(path), metric, recipe)
+    return aggregate(read_many(paths), metric, recipe)
 
 
 def _row(e) -> dict:
@@ -40,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, hlp in (("query", "ranked list per depth"), ("best", "best per depth or budget"),
                       ("analyze", "inheritance report, greedy path, handcrafted ranks"), ("correlate", "two runs")):
         q = sub.add_parser(name, help=hlp)
-        q.add_argument("--bench", required=True, type=pathlib.Path)
+        q.add_argument("--bench", required=True, type=pathlib.Path, nargs="+",
+                       help="JSONL file(s); several = shards of one dataset, merged")
         q.add_argument("--metric", default="top1_test", help="record field to rank by (top1_test, top1_val)")
         q.add_argument("--recipe", default=None, help="only records with this recipe_hash")
         q.add_argument("--out", type=pathlib.Path, help="JSON file (default: stdout)")
@@ -55,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             q.add_argument("--handcrafted", default="2-2-2-2", help="assignments to rank, comma-separated")
             q.add_argument("--plot", type=pathlib.Path, help="PNG: accuracy vs params, optimum's stages vs depth")
         if name == "correlate":
-            q.add_argument("--other", required=True, type=pathlib.Path)
+            q.add_argument("--other", required=True, type=pathlib.Path, nargs="+")
     args = p.parse_args(argv)
     from pkg_nas.bench import analysis as A
 

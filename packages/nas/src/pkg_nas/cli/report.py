@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="action", required=True)
     q = sub.add_parser("quality", help="searches vs the architecture dataset")
     q.add_argument("--search", required=True, nargs="+", type=pathlib.Path, help="search dirs or result.json files")
-    q.add_argument("--bench", required=True, type=pathlib.Path)
+    q.add_argument("--bench", required=True, type=pathlib.Path, nargs="+", help="architecture-dataset JSONL file(s)")
+    q.add_argument("--recipe", default=None, help="only records with this recipe_hash")
     q.add_argument("--metric", default="top1_test")
     q.add_argument("--tol", type=float, default=None, help="tie tolerance for tolerant Hit@1 (default: mean seed std)")
     q.add_argument("--plot", type=pathlib.Path)
@@ -82,9 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.action == "quality":
         from pkg_nas.bench.analysis import search_quality
-        from pkg_nas.bench.records import aggregate, read_records
+        from pkg_nas.bench.records import aggregate, read_many
 
-        entries = aggregate(read_records(args.bench), args.metric)
+        entries = aggregate(read_many(args.bench), args.metric, args.recipe)
         results = {}
         for s in args.search:
             r = _result(s)

@@ -22,7 +22,7 @@ An interrupted inherited search resumes from OUT/search_state.pt when run again 
 
 def oracle_search(cfg, bench: pathlib.Path | None, metric: str, out: pathlib.Path) -> dict:
     """Greedy-oracle path: inherited search whose scores are the dataset's mean accuracies."""
-    from pkg_nas.bench.records import aggregate, read_records
+    from pkg_nas.bench.records import aggregate, read_many
     from pkg_nas.search.evaluate import OracleEvaluator
     from pkg_nas.search.inherited import inherited_search
     from pkg_shared.errors import ConfigError
@@ -30,7 +30,7 @@ def oracle_search(cfg, bench: pathlib.Path | None, metric: str, out: pathlib.Pat
 
     if bench is None:
         raise ConfigError("method oracle needs --bench FILE (an architecture dataset)")
-    entries = aggregate(read_records(bench), metric)
+    entries = aggregate(read_many([bench]), metric)
 
     def score(a):
         if a not in entries:

@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from pkg_nas.config import RunConfig
 from pkg_nas.data.datasets import Splits, build_splits
+from pkg_nas.engine.amp import make_amp
 from pkg_nas.engine.evaluate import evaluate
 from pkg_nas.engine.optim import base_lr, lr_factor, make_optimizer, set_lr
 from pkg_nas.models import build_network
@@ -50,7 +51,7 @@ def train(cfg: RunConfig, out_dir: str | pathlib.Path | None = None, *, device: 
           resume: bool = False, splits: Splits | None = None, log: Callable[[str], None] = print,
           stop_after_epoch: int | None = None, evaluate_test: bool = True) -> dict:
     """Train ``cfg.assignment`` with ``cfg.train``; returns final metrics (percent) and timings."""
-    t0 = time.time()
+    t0, c0 = time.time(), time.process_time()
     device = torch.device(device)
     info = D.init_from_env(device)
     device = D.device_for(info, device)
@@ -60,8 +61,8 @@ def train(cfg: RunConfig, out_dir: str | pathlib.Path | None = None, *, device: 
     model = build_network(cfg.model, a).to(device)
     opt = make_optimizer(model, cfg.train, cfg.data.batch_size * info.world_size)
     lr0 = base_lr(cfg.train, cfg.data.batch_size * info.world_size)
-    use_amp = cfg.train.amp and device.type == "cuda"  # mixed precision on CUDA only
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    amp = make_amp(cfg.train.amp, device, cfg.train.amp_dtype)
+    scaler = amp.scaler
     out = pathlib.Path(out_dir) if out_dir is not None else None
     ckpt_path = out / "last.pt" if out is not None else None
     start_epoch, step = 0, 0
@@ -69,7 +70,7 @@ def train(cfg: RunConfig, out_dir: str | pathlib.Path | None = None, *, device: 
         state = load_checkpoint(ckpt_path, map_location=device)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
-        if "scaler" in state:
+        if state.get("scaler"):  # empty when the run was saved without float16 scaling
             scaler.load_state_dict(state["scaler"])
         start_epoch, step = int(state["epoch"]) + 1, int(state["step"])
         restore_rng_state(state["rng"])
@@ -89,13 +90,11 @@ def train(cfg: RunConfig, out_dir: str | pathlib.Path | None = None, *, device: 
                 break
             set_lr(opt, lr0 * lr_factor(cfg.train, epoch + i / n_batches, n_epochs))
             x, y = x.to(device), y.to(device)
-            with torch.autocast(device.type, enabled=use_amp):
+            with amp.autocast():
                 logits = net(x)
                 loss = F.cross_entropy(logits, y, label_smoothing=cfg.train.label_smoothing)
             opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
+            amp.step(loss, opt)
             step += 1
             loss_sum += loss.item() * len(y)
             seen += len(y)
@@ -131,6 +130,7 @@ def train(cfg: RunConfig, out_dir: str | pathlib.Path | None = None, *, device: 
             metrics.log(step, **{k: v for k, v in result.items() if k.startswith(("top1", "top5"))})
             metrics.close()
     result["wall_time_s"] = time.time() - t0
+    result["cpu_time_s"] = time.process_time() - c0  # all threads of this process
     return result
 
 

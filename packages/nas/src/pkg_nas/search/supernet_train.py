@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
 from pkg_nas.config import RunConfig
+from pkg_nas.engine.amp import make_amp
 from pkg_nas.engine.optim import base_lr, lr_factor, make_optimizer, set_lr
 from pkg_nas.models import Supernet
 from pkg_nas.space import LayerAssignment
@@ -27,6 +28,7 @@ class SupernetTrainer:
         self.log = log
         self.opt = make_optimizer(self.supernet, cfg.train, cfg.data.batch_size)
         self.lr0 = base_lr(cfg.train, cfg.data.batch_size)
+        self.amp = make_amp(cfg.train.amp, device, cfg.train.amp_dtype)
         self.sampler = torch.Generator().manual_seed(cfg.search.seed)
         self.epochs_done = 0
         self.steps_done = 0
@@ -61,10 +63,10 @@ class SupernetTrainer:
                 set_lr(self.opt, self.lr0 * lr_factor(self.cfg.train, e + i / n, epochs))
                 a = self.sample(cands, parent, mix_parent)
                 x, y = x.to(self.device), y.to(self.device)
-                loss = F.cross_entropy(net(x, a), y, label_smoothing=self.cfg.train.label_smoothing)
+                with self.amp.autocast():
+                    loss = F.cross_entropy(net(x, a), y, label_smoothing=self.cfg.train.label_smoothing)
                 self.opt.zero_grad(set_to_none=True)
-                loss.backward()
-                self.opt.step()
+                self.amp.step(loss, self.opt)
                 tot += loss.item() * len(y)
                 seen += len(y)
                 self.steps_done += 1
@@ -75,11 +77,14 @@ class SupernetTrainer:
 
     def state_dict(self) -> dict:
         return {"supernet": self.supernet.state_dict(), "optimizer": self.opt.state_dict(),
-                "sampler": self.sampler.get_state(), "epochs_done": self.epochs_done, "steps_done": self.steps_done}
+                "sampler": self.sampler.get_state(), "epochs_done": self.epochs_done, "steps_done": self.steps_done,
+                "scaler": self.amp.scaler.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
         self.supernet.load_state_dict(state["supernet"])
         self.opt.load_state_dict(state["optimizer"])
         self.sampler.set_state(state["sampler"])
+        if state.get("scaler"):
+            self.amp.scaler.load_state_dict(state["scaler"])
         self.epochs_done = int(state["epochs_done"])
         self.steps_done = int(state["steps_done"])
