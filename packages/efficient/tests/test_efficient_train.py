@@ -18,11 +18,11 @@ def cifar(tmp_path_factory):
     return root
 
 
-def _cfg(root, epochs=2, penalty=1e-3, lr=0.05):
+def _cfg(root, epochs=2, penalty=1e-3, lr=0.05, ema=0.0):
     return RunConfig(ModelConfig(name="shift_resnet20"),
                      DataConfig(dataset="cifar10", root=str(root), input_size=32, batch_size=16, workers=0),
                      TrainConfig(epochs=epochs, lr=lr, nesterov=False, warmup_epochs=0.5, label_smoothing=0.1,
-                                 shift_penalty=penalty, log_every=1), seed=3)
+                                 shift_penalty=penalty, log_every=1, ema_decay=ema), seed=3)
 
 
 def _tiny(seed=0):
@@ -31,7 +31,8 @@ def _tiny(seed=0):
 
 
 def test_resume_continues_exactly(cifar, tmp_path):
-    cfg = _cfg(cifar, epochs=2)
+    """Interrupted after epoch 1 and resumed: weights and the weight EMA equal the uninterrupted run."""
+    cfg = _cfg(cifar, epochs=2, ema=0.9)
     a = _tiny()
     train(cfg, tmp_path / "a", torch.device("cpu"), model=a)
     b = _tiny()
@@ -41,6 +42,14 @@ def test_resume_continues_exactly(cifar, tmp_path):
     for (n, p), (_, q) in zip(a.state_dict().items(), b2.state_dict().items()):
         assert torch.equal(p, q), n
     assert (tmp_path / "a" / "metrics.csv").is_file() and (tmp_path / "a" / "model.pt").is_file()
+    ema_a = torch.load(tmp_path / "a" / "model_ema.pt", weights_only=True)["state_dict"]
+    ema_b = torch.load(tmp_path / "b" / "model_ema.pt", weights_only=True)["state_dict"]
+    for n, p in ema_a.items():
+        assert torch.equal(p, ema_b[n]), n
+    # the EMA is a real average: it differs from the final weights but stays close to them
+    w = a.state_dict()
+    diffs = [float((ema_a[n] - w[n]).abs().max()) for n in w if w[n].is_floating_point()]
+    assert max(diffs) > 0
 
 
 def test_param_groups_and_schedule():
@@ -82,3 +91,27 @@ def test_overfit_and_penalty_raises_sparsity(cifar, tmp_path):
         assert last < 0.5 * first, (lam, first, last)
         assert acc > 0.8
     assert res[5e-2][3] > res[0.0][3]
+
+
+def test_torchrun_two_processes_gloo(cifar, tmp_path):
+    """`torchrun --nproc-per-node 2` on CPU (gloo): trains, ranks stay identical, rank 0 alone writes."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "ddp"
+    sets = ["model.expansion=1", "model.num_classes=10", "train.epochs=1", "data.batch_size=16", "data.workers=0",
+            "train.warmup_epochs=0", "data.max_val_samples=8"]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+           "-m", "pkg_efficient.cli.train", "--config", "ssl_ablation_cifar", "--data", str(cifar), "--out", str(out)]
+    for s in sets:
+        cmd += ["--set", s]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    results = [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
+    assert len(results) == 2 and all(res["world_size"] == 2 for res in results)
+    assert all(res["ddp_replica_spread"] == 0.0 for res in results)
+    assert (out / "model.pt").is_file() and (out / "last.pt").is_file()
+    assert not list(out.glob("*.tmp"))

@@ -54,6 +54,7 @@ class TrainConfig:
     penalty_weighting: Literal["none", "hw"] = "none"
     shift_lr_mult: float = 1.0
     proximal: bool = False  # soft-threshold displacements after each step [C]
+    ema_decay: float = 0.0  # EMA of weights and BN buffers per step; 0 = off (spec: optional, 0.9999) [C]
     eval_every: int = 1
     log_every: int = 20
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import pathlib
 
 from pkg_efficient.cli.common import resolve_recipe
@@ -31,12 +33,14 @@ def main(argv: list[str] | None = None) -> int:
         args.overrides.append(f"seed={args.seed}")
     cfg = config_from_args(RunConfig, args)
     out = args.out or pathlib.Path("runs") / cfg.model.name
-    setup(out)
-    dump_yaml(cfg, out / "config.yaml")
+    rank = int(os.environ.get("RANK", "0"))  # torchrun: only rank 0 writes run.log / config.yaml
+    setup(out, rank=rank)
+    if rank == 0:
+        dump_yaml(cfg, out / "config.yaml")
     from pkg_efficient.engine.train import train
 
     result = train(cfg, out, resolve_device(args.device), resume=args.resume)
-    print({k: v for k, v in result.items() if isinstance(v, (int, float))})
+    print(json.dumps({k: v for k, v in result.items() if isinstance(v, (int, float))}), flush=True)
     return 0
 
 

@@ -3,7 +3,8 @@
 SGD with no decay on BN/bias/displacements, warm-up + cosine LR per iteration, label smoothing,
 SSL penalty ``lambda * sum |disp|``, per-epoch evaluation, atomic ``last.pt`` checkpoints that
 resume exactly (model, optimiser, step, epoch, all RNG states; the sampler order is a function
-of (seed, epoch)), CSV + TensorBoard logs, ``torchrun`` data parallelism.
+of (seed, epoch)), CSV + TensorBoard logs, ``torchrun`` data parallelism, optional EMA of the weights
+(``train.ema_decay``; evaluated next to the raw weights, saved as ``model_ema.pt``).
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from __future__ import annotations
 import logging
 import pathlib
 import time
+from collections.abc import Callable
 
 import torch
+import torch.distributed as tdist
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 
 from pkg_efficient.config import RunConfig
@@ -48,9 +52,11 @@ def make_loaders(cfg: RunConfig, info: dist.DistInfo):
 
 
 def train(cfg: RunConfig, out: pathlib.Path, device: torch.device, resume: bool = False,
-          stop_after_epochs: int | None = None, model: nn.Module | None = None) -> dict:
+          stop_after_epochs: int | None = None, model: nn.Module | None = None,
+          on_epoch_end: Callable[[int, nn.Module], dict] | None = None) -> dict:
     """Run (or continue) the recipe; returns the final metrics. ``stop_after_epochs`` interrupts
-    the run early as if it had been killed (used by the resume test)."""
+    the run early as if it had been killed (used by the resume test); ``on_epoch_end(epoch, model)``
+    returns extra numbers to log (e.g. degeneracy during fine-tuning)."""
     info = dist.init_from_env(device)
     device = dist.device_for(info, device)
     out = pathlib.Path(out)
@@ -58,12 +64,16 @@ def train(cfg: RunConfig, out: pathlib.Path, device: torch.device, resume: bool 
     seed_everything(cfg.seed + info.rank)
     model = (model if model is not None else build_from_config(cfg.model)).to(device)
     opt = build_optimizer(model, cfg.train)
+    ema = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.train.ema_decay), use_buffers=True)
+           if cfg.train.ema_decay > 0 else None)
     start_epoch, step, best = 0, 0, 0.0
     ckpt_path = out / "last.pt"
     if resume and ckpt_path.is_file():
         state = load_checkpoint(ckpt_path)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
+        if ema is not None:
+            ema.load_state_dict(state["ema"])
         start_epoch, step, best = state["epoch"], state["step"], state["best"]
         restore_rng_state(state["rng"])
         log.info("resumed from %s at epoch %d (step %d)", ckpt_path, start_epoch, step)
@@ -103,6 +113,8 @@ def train(cfg: RunConfig, out: pathlib.Path, device: torch.device, resume: bool 
             opt.step()
             if cfg.train.proximal and lam > 0:
                 proximal_step(model, lr * cfg.train.shift_lr_mult * lam)
+            if ema is not None:
+                ema.update_parameters(model)
             seen += len(y)
             loss_sum += task.item() * len(y)
             step += 1
@@ -112,20 +124,37 @@ def train(cfg: RunConfig, out: pathlib.Path, device: torch.device, resume: bool 
         result = {"epoch": epoch + 1, "train_loss": train_loss, "epoch_time_s": time.time() - t0}
         if (epoch + 1) % cfg.train.eval_every == 0 or epoch + 1 == cfg.train.epochs:
             result.update(evaluate(model, val_loader, device))
+            if ema is not None:
+                result.update({f"ema_{k}": v for k, v in evaluate(ema.module, val_loader, device).items()
+                               if k in ("top1", "top5")})
         st = shift_stats(model)
         result["shift_sparsity"] = st["shift_sparsity"]
         best = max(best, result.get("top1", 0.0))
         result["best_top1"] = best
+        if on_epoch_end is not None:
+            result.update(on_epoch_end(epoch + 1, model))
         if info.is_main:
             metrics.log(step, **{k: v for k, v in result.items() if isinstance(v, (int, float))})
             log.info("epoch %d: %s", epoch + 1, ", ".join(f"{k}={v:.4g}" for k, v in result.items()
                                                           if isinstance(v, float)))
-            save_checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
-                             "step": step, "best": best, "rng": capture_rng_state(), "config": to_dict(cfg)},
-                            ckpt_path)
+            state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
+                     "step": step, "best": best, "rng": capture_rng_state(), "config": to_dict(cfg)}
+            if ema is not None:
+                state["ema"] = ema.state_dict()
+            save_checkpoint(state, ckpt_path)
         dist.barrier(info)
+    if info.enabled:  # DDP keeps replicas identical; check it once at the end (cheap, catches misuse)
+        flat = torch.cat([p.detach().double().flatten() for p in model.parameters()]).sum().reshape(1)
+        lo, hi = flat.clone(), flat.clone()
+        tdist.all_reduce(lo, op=tdist.ReduceOp.MIN)
+        tdist.all_reduce(hi, op=tdist.ReduceOp.MAX)
+        result["world_size"] = info.world_size
+        result["ddp_replica_spread"] = float(hi - lo)
+        log.info("world size %d, parameter checksum spread across ranks %.3g", info.world_size, float(hi - lo))
     if info.is_main:
         save_model(out / "model.pt", model, cfg.model)
+        if ema is not None:
+            save_model(out / "model_ema.pt", ema.module, cfg.model)
         if metrics:
             metrics.close()
     dist.cleanup(info)
