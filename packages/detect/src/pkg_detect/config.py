@@ -101,6 +101,8 @@ class DataConfig:
     root: str | None = None
     train_sets: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
     every: int = 3  # Caltech training frames every k (10x set: k = 3)
+    train_annotations: Literal["original", "new"] = "original"  # Caltech: .vbb, or Zhang et al. 2016 [ours]
+    new_annotations: str | None = None  # folder of the new ones; default ROOT/anno_train10x_alignedby_RotatedFilters
     temporal_offsets: tuple[int, ...] = (-4, -3, -2, -1, 0)  # causal clip t-4..t
     flip: bool = True
     scale_jitter: tuple[float, float] = (0.8, 1.2)

@@ -12,7 +12,7 @@ from pkg_shared.fsutil import atomic_write_json
 
 EPILOG = """examples:
   detect-eval caltech --dets res/TLL --root data/caltech --setups Reasonable,Scale=far
-  detect-eval caltech --dets res/TLL --root data/caltech --protocol new --new-annotations anno_test_1xnew
+  detect-eval caltech --dets res/TLL --protocol new --new-annotations Caltech_new_annotations/anno_test_1xnew
   detect-eval citypersons --gt val_gt.json --dets val_dt.json --setups tll
   detect-eval kitti --labels kitti/training/label_2 --dets my_dets/ --ap both
 """
@@ -25,9 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="bench", required=True)
     c = sub.add_parser("caltech")
     c.add_argument("--dets", required=True, help="res/<Alg> folder with setXX/VYYY.txt files")
-    c.add_argument("--root", required=True, help="Caltech root (setXX/*.seq optional, annotations/setXX/*.vbb)")
+    c.add_argument("--root", help="Caltech root (annotations/setXX/*.vbb; setXX/*.seq optional); "
+                   "optional with --protocol new")
     c.add_argument("--protocol", choices=["original", "new"], default="original")
-    c.add_argument("--new-annotations", help="anno_test_1xnew folder (protocol new)")
+    c.add_argument("--new-annotations", help="anno_test_1xnew folder of Zhang et al. (protocol new; default ROOT/anno_test_1xnew)")
     c.add_argument("--setups", default="Reasonable,All,Scale=near,Scale=medium,Scale=far,Occ=none,Occ=partial,Occ=heavy")
     c.add_argument("--resize-dets", dest="resize", action="store_true", default=True)
     c.add_argument("--no-resize-dets", dest="resize", action="store_false")
@@ -54,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         from pkg_detect.data.caltech import find_videos  # noqa: F401  (error early on a bad root)
         from pkg_detect.engine.evaluate import evaluate_caltech
 
-        if not pathlib.Path(args.root).is_dir():
+        if args.root is None and (args.protocol == "original" or args.new_annotations is None):
+            raise PkgError("--root is required (for --protocol new, --new-annotations alone also works)")
+        if args.root is not None and not pathlib.Path(args.root).is_dir():
             raise PkgError(f"{args.root}: Caltech root folder not found")
         res = evaluate_caltech(args.root, args.dets, [s for s in args.setups.split(",") if s], args.protocol,
                                args.resize, _sets(args.sets), args.skip, args.new_annotations)

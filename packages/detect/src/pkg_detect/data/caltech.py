@@ -65,13 +65,22 @@ def load_seq(path: str) -> SeqReader:
 
 
 def gt_objects(ann: VbbAnnotation, frame: int) -> list[GtObject]:
-    return [GtObject(o.label, o.pos.astype(np.float64), o.posv.astype(np.float64)) for o in ann.frames[frame]]
+    return [GtObject(o.label, o.pos.astype(np.float64), o.posv.astype(np.float64), int(o.occl)) for o in ann.frames[frame]]
+
+
+def bbgt_objects(objs) -> list[GtObject]:
+    """bbGt text objects (dbExtract output, new annotations) -> GtObject, keeping occ and ign."""
+    return [GtObject(o.label, np.asarray(o.bbox, np.float64), np.asarray(o.bbv, np.float64), int(o.occ), int(o.ign))
+            for o in objs]
 
 
 def train_boxes(objs: list[GtObject], min_height: float = 20.0) -> tuple[np.ndarray, np.ndarray]:
-    """Positives (label ``person``, h >= min_height) and ignore regions (everything else)."""
-    pos = [o.bbox for o in objs if o.label == "person" and o.bbox[3] >= min_height]
-    ign = [o.bbox for o in objs if not (o.label == "person" and o.bbox[3] >= min_height)]
+    """Positives (label ``person``, not flagged ``ign``, h >= min_height) and ignore regions (the rest)."""
+    def positive(o: GtObject) -> bool:
+        return o.label == "person" and not o.ign and o.bbox[3] >= min_height
+
+    pos = [o.bbox for o in objs if positive(o)]
+    ign = [o.bbox for o in objs if not positive(o)]
     return np.array(pos, dtype=np.float64).reshape(-1, 4), np.array(ign, dtype=np.float64).reshape(-1, 4)
 
 
@@ -128,4 +137,11 @@ def check(root) -> dict:
                     stats[split]["labels"][o.label] = stats[split]["labels"].get(o.label, 0) + 1
         except DataFormatError as exc:
             problems.append(str(exc))
+    from pkg_detect.data import caltech_new
+
+    for folder in (caltech_new.TEST_FOLDER, caltech_new.TRAIN_FOLDER, "anno_train_1xnew"):
+        if (root / folder).is_dir():
+            st, pr = caltech_new.check_folder(root / folder)
+            stats[folder] = st
+            problems += pr
     return {"stats": stats, "problems": problems}

@@ -28,8 +28,10 @@ class Sample:
     annots: Callable[[int], tuple[np.ndarray, np.ndarray]] | None = None
 
     def boxes_at(self, off: int) -> tuple[np.ndarray, np.ndarray]:
-        if off == 0 or self.annots is None:
+        if off == 0:
             return self.boxes, self.ignore
+        if self.annots is None:
+            raise ValueError(f"{self.name}: no annotations for frame offset {off}")
         return self.annots(off)
 
 
@@ -55,6 +57,36 @@ def caltech_samples(root, sets, every: int, min_height: float, exclude: tuple[st
     return out
 
 
+def caltech_new_samples(root, folder, sets, every: int, min_height: float, exclude: tuple[str, ...] = ()
+                        ) -> list[Sample]:
+    """Training frames from the Zhang et al. annotation folder (frames from the ``.seq`` videos)."""
+    from pkg_detect.data import caltech, caltech_new
+
+    root = pathlib.Path(root)
+    folder = pathlib.Path(folder) if folder else root / caltech_new.TRAIN_FOLDER
+    out = []
+    for a in caltech_new.list_folder(folder, set(sets), every):
+        if a.video in exclude:
+            continue
+        seq = next((str(b / f"V{a.vid_id:03d}.seq") for b in (root / f"set{a.set_id:02d}", root / "videos" / f"set{a.set_id:02d}")
+                    if (b / f"V{a.vid_id:03d}.seq").is_file()), None)
+        if seq is None:
+            from pkg_shared.errors import DataFormatError
+
+            raise DataFormatError(root / f"set{a.set_id:02d}" / f"V{a.vid_id:03d}.seq", f"video missing for {a.path.name}")
+        pos, ign = caltech.train_boxes(caltech.bbgt_objects(caltech_new.read(a.path)), min_height)
+
+        def load(off: int, seq=seq, f=a.frame) -> np.ndarray:
+            return caltech.load_seq(seq)[max(f + off, 0)]
+
+        def annots(off: int, a=a) -> tuple[np.ndarray, np.ndarray]:
+            p = caltech_new.find_file(folder, a.set_id, a.vid_id, max(a.frame + off, 0))
+            return caltech.train_boxes(caltech.bbgt_objects(caltech_new.read(p)), min_height)
+
+        out.append(Sample(load, pos, ign, f"{a.video}/I{a.frame:05d}", annots))
+    return out
+
+
 def citypersons_samples(root, split: str, min_height: float) -> list[Sample]:
     from pkg_detect.data import citypersons as cp
     from pkg_shared.io.image import read_image
@@ -76,6 +108,8 @@ def build_samples(cfg: DetectConfig, root) -> list[Sample]:
     d = cfg.data
     if d.dataset == "caltech":
         held_out = tuple(cfg.train.val_videos) if cfg.train.val_every > 0 else ()
+        if d.train_annotations == "new":
+            return caltech_new_samples(root, d.new_annotations, d.train_sets, d.every, cfg.targets.min_height, held_out)
         return caltech_samples(root, d.train_sets, d.every, cfg.targets.min_height, held_out)
     if d.dataset == "citypersons":
         return citypersons_samples(root, "train", cfg.targets.min_height)

@@ -13,6 +13,7 @@ import numpy as np
 
 from pkg_detect.data import citypersons as cp
 from pkg_detect.data import kitti
+from pkg_detect.data.bbgt import BbObject, write_bbgt
 from pkg_detect.data.caltech_seq import write_seq
 from pkg_detect.data.caltech_vbb import VbbAnnotation, VbbObject, write_vbb
 
@@ -94,14 +95,34 @@ def caltech_video(n_frames: int, seed: int, size=(480, 640), heights=(110, 80, 6
     return frames, VbbAnnotation(n_frames, objs, labels)
 
 
-def make_caltech(root, train_frames: int = 30, test_frames: int = 60, test_videos: int = 2, seed: int = 0) -> pathlib.Path:
-    """``setSS/VVVV.seq`` + ``annotations/setSS/VVVV.vbb``: set00/V000 (train), set06/V000.. (test)."""
+def new_annotation_objects(objs: list[VbbObject]) -> list[BbObject]:
+    """Our stand-in for the Zhang et al. re-annotation of one frame: ``person`` boxes kept (the
+    smallest, under 25 px, flagged ``ign``), ``person?`` -> ``ignore`` and ``people`` kept, both ``ign``."""
+    out = []
+    for o in objs:
+        label = "ignore" if o.label == "person?" else o.label
+        ign = int(label != "person" or o.pos[3] < 25)
+        out.append(BbObject(label, o.pos.copy(), int(o.occl), o.posv.copy(), ign, 0.0))
+    return out
+
+
+def make_caltech(root, train_frames: int = 30, test_frames: int = 60, test_videos: int = 2, seed: int = 0,
+                 new_annotations: bool = True) -> pathlib.Path:
+    """``setSS/VVVV.seq`` + ``annotations/setSS/VVVV.vbb``: set00/V000 (train), set06/V000.. (test); with
+    ``new_annotations`` also ``anno_test_1xnew/setSS_VVVV_IFFFFF.jpg.txt`` (every 30th frame) and
+    ``anno_train10x_alignedby_RotatedFilters/setSS_VVVV_IFFFFF.txt`` (every 3rd), in bbGt version 3."""
+    from pkg_detect.data.caltech_new import TEST_FOLDER, TRAIN_FOLDER
+
     root = pathlib.Path(root)
     specs = [(0, 0, train_frames)] + [(6, v, test_frames) for v in range(test_videos)]
     for s, v, n in specs:
         frames, ann = caltech_video(n, seed + 100 * s + v)
         write_seq(root / f"set{s:02d}" / f"V{v:03d}.seq", frames, quality=70)
         write_vbb(root / "annotations" / f"set{s:02d}" / f"V{v:03d}.vbb", ann)
+        if new_annotations:
+            folder, skip, suffix = (TEST_FOLDER, 30, ".jpg.txt") if s >= 6 else (TRAIN_FOLDER, 3, ".txt")
+            for f in range(skip - 1, n, skip):
+                write_bbgt(root / folder / f"set{s:02d}_V{v:03d}_I{f:05d}{suffix}", new_annotation_objects(ann.frames[f]))
     return root
 
 

@@ -6,28 +6,34 @@ import pathlib
 
 import numpy as np
 
-from pkg_detect.data import caltech
-from pkg_detect.data.bbgt import read_bbgt
+from pkg_detect.data import caltech, caltech_new
 from pkg_detect.eval import caltech as ceval
 from pkg_shared.errors import DataFormatError
 
 
 def caltech_gt(root, sets=caltech.TEST_SETS, skip: int = 30, protocol: str = "original", new_annotations=None):
-    """Frames (video, frame) and loaded GT objects for the test set."""
+    """Frames (video, frame) and loaded GT objects for the test set.
+
+    ``original``: the frames every ``skip`` of the ``.vbb`` files. ``new``: the frames that have a file
+    in the new-annotation folder (default ``ROOT/anno_test_1xnew``), restricted to ``sets`` and to
+    (frame + 1) % skip == 0; no ``.vbb`` or ``.seq`` is needed to score result files.
+    """
     frames, gts = [], []
+    if protocol == "new":
+        folder = pathlib.Path(new_annotations) if new_annotations else pathlib.Path(root or ".") / caltech_new.TEST_FOLDER
+        if not folder.is_dir():
+            raise DataFormatError(folder, "protocol 'new' needs the anno_test_1xnew folder (--new-annotations)")
+        for a in caltech_new.list_folder(folder, set(sets), skip):
+            base = pathlib.Path(root or ".")
+            frames.append((caltech.Video(a.set_id, a.vid_id, base / f"set{a.set_id:02d}" / f"V{a.vid_id:03d}.seq",
+                                         base / "annotations" / f"set{a.set_id:02d}" / f"V{a.vid_id:03d}.vbb"), a.frame))
+            gts.append(caltech.bbgt_objects(caltech_new.read(a.path)))
+        return frames, gts
     for v in caltech.find_videos(root, sets):
         ann = caltech.load_vbb(str(v.vbb))
         for f in caltech.frame_indices(ann.n_frames, skip):
             frames.append((v, f))
-            if protocol == "new":
-                if new_annotations is None:
-                    raise DataFormatError(str(root), "protocol 'new' needs the anno_test_1xnew folder (--new-annotations)")
-                p = pathlib.Path(new_annotations) / f"set{v.set_id:02d}_V{v.vid_id:03d}_I{f:05d}.jpg.txt"
-                if not p.is_file():
-                    p = p.with_name(p.name.replace(".jpg.txt", ".txt"))
-                gts.append([ceval.GtObject(o.label, o.bbox, o.bbv) for o in read_bbgt(p)])
-            else:
-                gts.append(caltech.gt_objects(ann, f))
+            gts.append(caltech.gt_objects(ann, f))
     if not frames:
         raise DataFormatError(str(root), f"no test videos (sets {list(sets)}) found")
     return frames, gts
@@ -75,7 +81,10 @@ def evaluate_caltech(root, dets_dir, setups, protocol="original", resize_dets=Tr
         r = ceval.evaluate(gts, dets, s, resize_dets=resize_dets, protocol=protocol)
         results[s] = r
     return {"protocol": {"name": protocol, "toolbox": "code3.2.1 dbEval/bbGt" if protocol == "original" else
-                         "CSP/Pedestron dbEval copy (new annotations)",
+                         "CSP/Pedestron dbEval copy + newer bbGt bbLoad (Zhang et al. 2016 annotations)",
+                         "annotations": "original .vbb" if protocol == "original" else
+                         str(new_annotations or pathlib.Path(root or ".") / caltech_new.TEST_FOLDER),
+                         "comparable_with_original": protocol == "original",
                          "resize_dets": bool(resize_dets and protocol == "original"), "frames": len(frames),
                          "skip": skip, "fppi_points": "exact 10^(-2:0.25:0)", "empty_prefix": "zero"},
             "results": {k: {kk: vv for kk, vv in v.items() if kk not in ("fppi", "miss_rate")} for k, v in results.items()},

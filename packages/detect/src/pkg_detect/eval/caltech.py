@@ -69,6 +69,8 @@ class GtObject:
     label: str
     bbox: np.ndarray  # [x, y, w, h]
     bbv: np.ndarray  # visible box, zeros when unoccluded
+    occ: int = 1  # occlusion flag (vbb ``occl``, bbGt ``occ``); 1 = "trust bbv", as code3.2.1 does
+    ign: int = 0  # bbGt ``ign`` column (the new annotations use it); always 0 from .vbb
 
 
 def resize_aspect(bb: np.ndarray, hr: float = 1.0, ar: float = 0.41) -> np.ndarray:
@@ -90,8 +92,12 @@ def frame_gt(objs: list[GtObject], setup: Setup, bounds=BOUNDS, aspect: float = 
              protocol: str = "original") -> np.ndarray:
     """(n, 5) [x y w h ignore] of one frame for one setup (dbEval loadGt + filterGtFun).
 
-    ``protocol="new"`` (CSP/Pedestron copies with the newer bbGt): only ``ignore`` is an ignore label,
-    ranges are closed and unoccluded objects have vf = 1.
+    ``protocol="new"`` (CSP/Pedestron copies with the newer bbGt ``bbLoad``): only ``ignore`` is an
+    ignore label, the file's ``ign`` column makes a box an ignore region, ranges are closed, and the
+    visible fraction is 1 when ``occ`` is 0 or the visible box is all zeros, 0 when the visible box
+    equals the box, else area(bbv) / area(bb). Because unoccluded means vf = 1 there, the setups'
+    "unoccluded only" range [inf, inf] is read as [1, 1] (our translation; else Scale=* and
+    Occ=none would have no positives at all).
     """
     rows = []
     for o in objs:
@@ -101,12 +107,18 @@ def frame_gt(objs: list[GtObject], setup: Setup, bounds=BOUNDS, aspect: float = 
         h = bb[3]
         p = o.label == "person" or (protocol == "new" and o.label != "ignore")
         if protocol == "new":
-            p = p and setup.hr[0] <= h <= setup.hr[1]
-            vf = 1.0 if np.all(bbv == 0) else bbv[2] * bbv[3] / (bb[2] * bb[3])
+            p = p and not o.ign and setup.hr[0] <= h <= setup.hr[1]
+            if not o.occ or np.all(bbv == 0):
+                vf = 1.0
+            elif np.array_equal(bbv, bb):
+                vf = 0.0
+            else:
+                vf = bbv[2] * bbv[3] / (bb[2] * bb[3])
         else:
             p = p and setup.hr[0] <= h < setup.hr[1]
             vf = INF if np.all(bbv == 0) else bbv[2] * bbv[3] / (bb[2] * bb[3])
-        p = p and setup.vr[0] <= vf <= setup.vr[1]
+        vr = tuple(1.0 if v == INF else v for v in setup.vr) if protocol == "new" and setup.vr[0] == INF else setup.vr
+        p = p and vr[0] <= vf <= vr[1]
         if setup.ar != 0:
             p = p and math.copysign(1, setup.ar) * abs(bb[2] / bb[3] - aspect) < setup.ar
         p = p and bb[0] >= bounds[0] and bb[0] + bb[2] <= bounds[2]
