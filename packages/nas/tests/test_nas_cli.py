@@ -40,10 +40,23 @@ def test_bad_inputs_exit_two_with_one_line(tmp_path, capsys):
     ]
     (tmp_path / "bad.jsonl").write_text("{oops\n")
     cases.append((bench, ["query", "--bench", str(tmp_path / "bad.jsonl")]))
-    for mod, argv in cases:
-        rc, err = run_err(mod, argv, capsys)
+    cifar = tmp_path / "c100"
+    data.main(["make-fake", "--dataset", "cifar100", "--out", str(cifar), "--per-class", "2", "--classes", "2"])
+    ok = ["--set", f"data.root={cifar}", "--set", "model.widths=[4,4,4,4]"]
+    cases += [  # valid data, impossible options: rejected before the output folder exists
+        (search, ["inherited", *ok, "--set", "search.start_depth=6", "--set", "search.target_depth=5"]),
+        (search, ["inherited", *ok, "--mix-parent", "1.5"]),
+        (search, ["inherited", *ok, "--set", "data.val_per_class=0"]),
+        (search, ["oracle", *ok, "--bench", str(tmp_path / "bad.jsonl")]),
+        (train, ["--config", "cifar100_full", *ok, "--assignment", "1-1-1"]),
+    ]
+    capsys.readouterr()
+    for k, (mod, argv) in enumerate(cases):
+        out = tmp_path / f"out{k}"
+        rc, err = run_err(mod, [*argv, "--out", str(out)] if mod in (train, search) else argv, capsys)
         assert rc == 2, (argv, err)
         assert len(err.splitlines()) == 1 and "error:" in err and "Traceback" not in err, err
+        assert not out.exists(), (argv, sorted(out.iterdir()))  # nothing half-written
     _, err = run_err(bench, ["query", "--bench", str(tmp_path / "bad.jsonl")], capsys)
     assert "bad.jsonl:1" in err
 

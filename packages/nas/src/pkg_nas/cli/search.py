@@ -20,17 +20,22 @@ An interrupted inherited search resumes from OUT/search_state.pt when run again 
 """
 
 
-def oracle_search(cfg, bench: pathlib.Path | None, metric: str, out: pathlib.Path) -> dict:
-    """Greedy-oracle path: inherited search whose scores are the dataset's mean accuracies."""
+def oracle_entries(bench: pathlib.Path | None, metric: str):
     from pkg_nas.bench.records import aggregate, read_many
+    from pkg_shared.errors import ConfigError
+
+    if bench is None:
+        raise ConfigError("method oracle needs --bench FILE (an architecture dataset)")
+    return aggregate(read_many([bench]), metric)
+
+
+def oracle_search(cfg, bench: pathlib.Path, entries, out: pathlib.Path) -> dict:
+    """Greedy-oracle path: inherited search whose scores are the dataset's mean accuracies."""
     from pkg_nas.search.evaluate import OracleEvaluator
     from pkg_nas.search.inherited import inherited_search
     from pkg_shared.errors import ConfigError
     from pkg_shared.fsutil import atomic_write_json
 
-    if bench is None:
-        raise ConfigError("method oracle needs --bench FILE (an architecture dataset)")
-    entries = aggregate(read_many([bench]), metric)
 
     def score(a):
         if a not in entries:
@@ -65,14 +70,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.restart_supernet:
         repl["restart_supernet"] = True
     cfg = dataclasses.replace(cfg, search=dataclasses.replace(cfg.search, **repl))
+    from pkg_nas.engine.search_run import run_search, search_splits
+    from pkg_nas.search.inherited import check_depths
+
+    # everything that can be wrong with the input is found before the output folder is written
+    check_depths(cfg.search, cfg.model.stages)
+    device = resolve_device(args.device)
+    if args.method == "oracle":
+        entries = oracle_entries(args.bench, args.metric)
+    else:
+        splits = search_splits(cfg)
     out = args.out or pathlib.Path("runs") / f"search_{args.method}"
     setup(out)
     dump_yaml(cfg, out / "config.yaml")
     if args.method == "oracle":
-        res = oracle_search(cfg, args.bench, args.metric, out)
+        res = oracle_search(cfg, args.bench, entries, out)
     else:
-        from pkg_nas.engine.search_run import run_search
-
-        res = run_search(cfg, args.method, out, device=resolve_device(args.device))
+        res = run_search(cfg, args.method, out, device=device, splits=splits)
     print(f"{args.method}: best {res['best']} after {res['evaluations']} candidate evaluations; see {out / 'result.json'}")
     return 0

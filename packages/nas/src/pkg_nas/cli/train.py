@@ -31,9 +31,11 @@ def main(argv: list[str] | None = None) -> int:
         cfg = dataclasses.replace(cfg, assignment=str(LayerAssignment.parse(args.assignment)))
     if args.seed is not None:
         cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, seed=args.seed))
+    from pkg_nas.data.datasets import build_splits
     from pkg_nas.profile import profile
 
     profile(cfg.model, cfg.assignment)  # rejects an assignment that does not fit the model before any work
+    splits = build_splits(cfg.data, cfg.model.input_size)  # data errors, too, come before any output
     out = args.out or pathlib.Path("runs") / f"train_{cfg.assignment}"
     rank0 = os.environ.get("RANK", "0") == "0"
     setup(out, rank=0 if rank0 else 1)
@@ -41,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         dump_yaml(cfg, out / "config.yaml")
     from pkg_nas.engine.train import train
 
-    result = train(cfg, out, device=resolve_device(args.device), resume=args.resume)
+    result = train(cfg, out, device=resolve_device(args.device), resume=args.resume, splits=splits)
     if rank0 and "stopped_at_epoch" not in result:
         emit_json(result, out / "result.json")
     return 0

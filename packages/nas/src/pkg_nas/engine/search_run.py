@@ -39,7 +39,10 @@ def budget_filter(cfg: RunConfig) -> Callable[[LayerAssignment], bool] | None:
 def search_splits(cfg: RunConfig) -> Splits:
     """The search never sees the test split: train on train minus the held-out val split."""
     data = dataclasses.replace(cfg.data, train_on="train_minus_val")
-    return build_splits(data, cfg.model.input_size)
+    splits = build_splits(data, cfg.model.input_size)
+    if len(splits.val) == 0:
+        raise ConfigError("the held-out validation split is empty: raise data.val_per_class")
+    return splits
 
 
 def run_search(cfg: RunConfig, method: str, out_dir: str | pathlib.Path | None = None, *,

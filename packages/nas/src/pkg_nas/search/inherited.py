@@ -29,6 +29,22 @@ def rank(scored: Sequence[tuple[LayerAssignment, Score]]) -> list[tuple[LayerAss
     return sorted(scored, key=lambda t: (-t[1].acc, t[1].loss, tuple(t[0])))
 
 
+def check_depths(scfg: SearchConfig, stages: int) -> int:
+    """Reject impossible search settings before any work; returns the start depth L0."""
+    l0 = scfg.start_depth or stages
+    if l0 < stages:
+        raise ConfigError(f"search.start_depth={l0} is below the number of stages {stages}")
+    if scfg.target_depth < l0:
+        raise ConfigError(f"search.target_depth={scfg.target_depth} is below the start depth {l0}")
+    if scfg.beam < 1 or scfg.step_size < 1:
+        raise ConfigError("search.beam and search.step_size must be >= 1")
+    if not 0.0 <= scfg.mix_parent <= 1.0:
+        raise ConfigError(f"search.mix_parent={scfg.mix_parent} is not a probability in [0, 1]")
+    if scfg.max_per_stage is not None and len(scfg.max_per_stage) != stages:
+        raise ConfigError(f"search.max_per_stage has {len(scfg.max_per_stage)} entries for {stages} stages")
+    return l0
+
+
 def _cand_rows(step: int, depth: int, ranked) -> list[dict]:
     return [{"step": step, "depth": depth, "assignment": str(a), "rank": i + 1, **s.as_dict()}
             for i, (a, s) in enumerate(ranked)]
@@ -38,13 +54,7 @@ def inherited_search(scfg: SearchConfig, stages: int, evaluator: CountingEvaluat
                      out_dir: str | pathlib.Path | None = None, allowed: Callable[[LayerAssignment], bool] | None = None,
                      stop_after_steps: int | None = None, log: Callable[[str], None] = print) -> dict:
     """Run (or resume) the search; returns the result dict also written to ``out_dir/result.json``."""
-    l0 = scfg.start_depth or stages
-    if l0 < stages:
-        raise ConfigError(f"search.start_depth={l0} is below the number of stages {stages}")
-    if scfg.target_depth < l0:
-        raise ConfigError(f"search.target_depth={scfg.target_depth} is below the start depth {l0}")
-    if scfg.beam < 1 or scfg.step_size < 1:
-        raise ConfigError("search.beam and search.step_size must be >= 1")
+    l0 = check_depths(scfg, stages)
     caps = scfg.max_per_stage
     ok = allowed or (lambda a: True)
     out = pathlib.Path(out_dir) if out_dir is not None else None
