@@ -127,6 +127,27 @@ def test_crop_resize_ramp_is_exact():
     np.testing.assert_allclose(out[0, :, 0, 0].numpy(), expected, atol=1e-5)
 
 
+def test_multi_clip_test_windows_hand_case():
+    assert transforms.test_windows(100, 1, 0.95) == [(2, 95)]  # the single centre crop
+    assert transforms.test_windows(100, 3, 0.5) == [(0, 50), (25, 50), (50, 50)]
+    assert transforms.test_windows(41, 5, 0.8) == [(0, 32), (2, 32), (4, 32), (7, 32), (9, 32)]  # round(k*9/4)
+
+
+def test_dataset_with_test_clips_yields_each_crop():
+    """Item i of a 3-clip test set = clip i % 3 of sample i // 3, each the ramp's own crop resized."""
+    from pkg_skeleton.data.dataset import SkeletonDataset
+
+    ramp = np.arange(40, dtype=np.float32)[None, :, None, None].repeat(25, 2).repeat(3, 3) + 1
+    cfg = DataConfig(test_crop=0.5, test_clips=3)
+    ds = SkeletonDataset([("a", 0, ramp), ("b", 1, 2 * ramp)], cfg, 20, 1, train=False)
+    assert len(ds) == 6
+    for i, (start, label, scale) in enumerate([(0, 0, 1), (10, 0, 1), (20, 0, 1), (0, 1, 2), (10, 1, 2), (20, 1, 2)]):
+        x, _, y = ds[i]
+        assert y == label
+        # crop of 20 frames resized to 20 frames is the crop itself
+        np.testing.assert_allclose(x[0, :, 0, 0].numpy(), scale * (start + 1 + np.arange(20)), atol=1e-5)
+
+
 def test_train_crop_bounds():
     rng = np.random.default_rng(0)
     for _ in range(50):

@@ -101,6 +101,39 @@ def test_shipped_missing_list():
     assert len(missing) == 302
     assert {"S001C002P005R002A008", "S001C002P006R001A008"} <= missing
     assert all(ntu.NAME_RE.match(m) for m in missing)
+    assert all(ntu.parse_name(m).setup <= 17 for m in missing)
+
+
+def test_shipped_ntu120_missing_list_is_the_official_superset():
+    """The dataset README: 535 NTU-120 samples with missing skeletons, a superset of NTU-60's 302."""
+    m60, m120 = ntu.missing_samples(), ntu.missing_samples(benchmark="ntu120_xset")
+    assert len(m120) == 535 and m60 < m120
+    assert ntu.missing_samples(benchmark="ntu120_xsub") == m120
+    extra = m120 - m60
+    assert all(18 <= ntu.parse_name(m).setup <= 32 for m in extra)  # new names are all NTU-120 setups
+    assert {"S019C001P046R001A075", "S032C003P067R002A077"} <= extra  # first and last new entries
+
+
+def test_missing_list_file_official_layout_and_bad_line(tmp_path):
+    """The official files begin with prose lines; those are skipped, a malformed name is an error."""
+    from pkg_shared.errors import DataFormatError
+
+    f = tmp_path / "NTU_RGBD120_samples_with_missing_skeletons.txt"
+    f.write_text("535 of the captured samples have missing skeletons.\nPlease ignore them.\n\n"
+                 "S001C002P005R002A008\r\nS019C001P046R001A075.skeleton\n")
+    assert ntu.missing_samples(f) == {"S001C002P005R002A008", "S019C001P046R001A075"}
+    f.write_text("S001C002P005R002A008\nS01C002P005R002A008\n")
+    with pytest.raises(DataFormatError, match=r"missing_skeletons.txt:2: 'S01C002P005R002A008'"):
+        ntu.missing_samples(f)
+
+
+def test_ntu_class_names_cover_120_actions():
+    from pkg_skeleton.data.names import NTU60, NTU120, class_names
+
+    assert len(NTU120) == 120 and len(set(NTU120)) == 120 and NTU120[:60] == NTU60
+    names = class_names("ntu120_xsub", 120)
+    assert names[0] == "drink water" and names[59] == "walking apart from each other"
+    assert names[60] == "put on headphone" and names[119].startswith("finger-guessing game")
 
 
 def test_denoise_puts_most_active_body_in_slot0(tmp_path):
@@ -133,3 +166,19 @@ def test_load_split_skips_missing_list_and_reports(tmp_path):
     assert rep.skipped_missing_list == ["S001C002P005R002A008"]
     assert sorted(n for n, _, _ in tr) == ["S001C001P005R001A001", "S001C001P005R001A002"]
     assert [lab for _, lab, _ in sorted(te)] == [0, 1]
+
+
+def test_ntu120_benchmark_skips_names_of_the_ntu120_list(tmp_path):
+    from pkg_skeleton.config import DataConfig
+    from pkg_skeleton.data.dataset import load_split
+    from pkg_skeleton.data.fake import class_motion, make_fake_ntu
+
+    root = make_fake_ntu(tmp_path, num_classes=1, performers=(1, 3), cameras=(1,), frames=(20, 24))
+    body = class_motion(0, 20, np.random.default_rng(0)) + [0, 0, 3.0]
+    write_ntu_skeleton(root / "S019C001P046R001A075.skeleton", [(7, body)], 20)  # NTU-120 list, X-Sub train
+    write_ntu_skeleton(root / "S019C001P045R001A075.skeleton", [(8, body)], 20)  # not listed, X-Sub train
+    tr, rep = load_split(DataConfig(dataset="ntu120_xsub", root=root), "train")
+    assert sorted(rep.skipped_missing_list) == ["S001C002P005R002A008", "S019C001P046R001A075"]
+    assert sorted(n for n, _, _ in tr) == ["S001C001P001R001A001", "S019C001P045R001A075"]
+    tr60, rep60 = load_split(DataConfig(dataset="ntu60_xsub", root=root), "train")
+    assert [n for n, _, _ in tr60] == ["S001C001P001R001A001"]  # setups > 17 are not NTU-60

@@ -139,3 +139,40 @@ def test_two_stage_detection_trains_and_runs(tmp_path):
     seq = np.random.default_rng(0).normal(0, 0.1, (2, 120, 25, 3)).astype(np.float32)
     dets = detect_two_stage(pmodel, pcfg2, build_model(ccfg.model), ccfg, seq, torch.device("cpu"))
     assert dets and all(1 <= c <= 51 and 0 <= s <= e < 120 and 0 <= sc <= 1 for c, s, e, sc in dets)
+
+
+def test_multi_clip_scores_average_softmax_of_each_crop(tiny):
+    """test_clips=3: the scores are the mean softmax over three evenly spaced crops, computed here by hand."""
+    import numpy as np
+    import torch.nn.functional as F
+
+    from pkg_skeleton.data.dataset import SkeletonDataset
+    from pkg_skeleton.engine.evaluate import evaluate
+    from pkg_skeleton.engine.predict import clip_scores, predict
+    from pkg_skeleton.models import build_model
+
+    cfg, (_, test_s) = tiny
+    cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, test_crop=0.6, test_clips=3))
+    torch.manual_seed(0)
+    model = build_model(cfg.model).eval()
+    ds = SkeletonDataset(test_s, cfg.data, 16, 1, train=False)
+    scores, labels = clip_scores(*predict(model, torch.utils.data.DataLoader(ds, batch_size=5), "cpu"), 3)
+    expected = []
+    for _, _, a in test_s:
+        f = a.shape[1]
+        size = int(f * 0.6)
+        probs = []
+        for start in (0, round((f - size) / 2), f - size):
+            crop = torch.as_tensor(a[:1, start : start + size])  # (1, size, V, C)
+            x = F.interpolate(crop.permute(0, 2, 3, 1).reshape(1, -1, size), size=16, mode="linear",
+                              align_corners=False).reshape(1, 25, 3, 16).permute(2, 3, 1, 0)  # (C, T, V, M)
+            with torch.no_grad():
+                probs.append(torch.softmax(model(x[None]), 1)[0])
+        expected.append(torch.stack(probs).mean(0))
+    torch.testing.assert_close(scores, torch.stack(expected), atol=1e-5, rtol=1e-4)
+    assert labels.tolist() == [lab for _, lab, _ in test_s]
+    res = evaluate(model, cfg, "cpu")
+    assert res["test_clips"] == 3 and "3 crops per sample" in res["protocol"]
+    hits = (torch.stack(expected).argmax(1) == labels).float().mean().item()
+    assert res["top1"] == pytest.approx(hits) and res["num_samples"] == len(test_s)
+    assert np.isclose(sum(map(sum, res["confusion"])), len(test_s))

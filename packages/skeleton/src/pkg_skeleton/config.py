@@ -32,6 +32,8 @@ class ModelConfig:
     mask_absent_person: bool = False
     motion_resize: Literal["interp", "pad_zero_end", "pad_repeat_last"] = "interp"
     bone_layout: Literal["ntu25"] = "ntu25"  # parent table for the hcn_plus bone stream
+    # "cls+proposal": shared trunk with a classification and a proposal head (task: joint, spec §5.2)
+    heads: Literal["cls", "cls+proposal"] = "cls"
 
     def __post_init__(self) -> None:
         if self.frames <= 0 or self.frames % 16:
@@ -50,13 +52,14 @@ class DataConfig:
     test_split: str = "val"
     sbu_test_fold: int = 1  # 1..5
     sbu_real_world: bool = False  # convert SBU normalised coordinates to millimetres
-    missing_list: pathlib.Path | None = None  # default: shipped NTU-60 list (302 names)
+    missing_list: pathlib.Path | None = None  # default: the shipped official list (NTU-60: 302, NTU-120: 535)
     body_select: Literal["file_order", "denoise"] = "file_order"
     centring: Literal["per_frame_person0_joint2", "none", "first_frame", "rotate"] = "per_frame_person0_joint2"
     train_crop_min: float = 0.5
     train_crop_max: float = 1.0
     min_crop_frames: int = 0  # 64 reproduces HCN-pytorch
     test_crop: float = 0.95  # paper value unknown; default ours (HCN-pytorch)
+    test_clips: int = 1  # >1: that many evenly spaced test crops per sequence, softmax scores averaged
     motion_source: Literal["resampled", "raw"] = "resampled"
     rot_deg: float = 0.0
     scale: float = 0.0
@@ -68,6 +71,8 @@ class DataConfig:
             raise ValueError("need 0 < data.train_crop_min <= data.train_crop_max <= 1")
         if not 0 < self.test_crop <= 1:
             raise ValueError(f"data.test_crop must be in (0, 1] (got {self.test_crop})")
+        if self.test_clips < 1:
+            raise ValueError(f"data.test_clips must be >= 1 (got {self.test_clips})")
         if not 1 <= self.sbu_test_fold <= 5:
             raise ValueError(f"data.sbu_test_fold must be 1..5 (got {self.sbu_test_fold})")
 
@@ -115,6 +120,9 @@ class DetectConfig:
     reg_weight: float = 1.0
     smooth_l1_beta: float = 1.0 / 9.0
     score_times_actionness: bool = True
+    # task joint (one shared trunk, two heads): both losses every step, or one head per epoch in turn
+    head_training: Literal["joint", "alternate"] = "joint"
+    cls_weight: float = 1.0  # weight of the classification head's cross-entropy in the joint loss
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,5 +132,14 @@ class RecognitionConfig:
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
     detect: DetectConfig = dataclasses.field(default_factory=DetectConfig)
     # detection: milestone-1 window classifier (K+1 classes); proposal: milestone-2 proposal sub-network
-    # (model.num_classes = 4 outputs: 2 actionness logits + 2 boundary deltas)
-    task: Literal["recognition", "detection", "proposal"] = "recognition"
+    # (model.num_classes = 4 outputs: 2 actionness logits + 2 boundary deltas); joint: milestone 2 with one
+    # shared trunk and both heads (model.heads = cls+proposal, model.num_classes = K+1)
+    task: Literal["recognition", "detection", "proposal", "joint"] = "recognition"
+
+    def __post_init__(self) -> None:
+        if self.task == "proposal" and self.model.num_classes != 4:
+            raise ValueError("task proposal needs model.num_classes=4 (2 actionness logits + 2 deltas)")
+        if (self.task == "joint") != (self.model.heads == "cls+proposal"):
+            raise ValueError("task joint and model.heads=cls+proposal go together")
+        if self.data.test_clips > 1 and self.task in ("proposal", "joint"):
+            raise ValueError("data.test_clips > 1 is for the recognition and detection tasks")

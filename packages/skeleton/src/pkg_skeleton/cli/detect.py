@@ -1,4 +1,4 @@
-"""skeleton-detect: sliding-window detection on PKU-MMD videos, PKU-MMD result format out."""
+"""skeleton-detect: detection on PKU-MMD videos (milestone 1 or 2), PKU-MMD result format out."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pkg_shared.cli import entrypoint, make_parser, resolve_device
 EXAMPLE = """example:
   skeleton-detect --checkpoint runs/det/last.pt --root /data/PKU-MMD --split test --out dets/ --timeline t.png
   skeleton-detect --checkpoint runs/det/last.pt --proposal-checkpoint runs/prop/last.pt --out dets2/
+  skeleton-detect --checkpoint runs/joint/last.pt --out dets3/     # shared-trunk detector (task joint)
   skeleton-eval detect --dets dets/ --labels /data/PKU-MMD/Train_Label_PKU_final
 """
 
@@ -34,21 +35,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.root is not None:
         cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, root=args.root))
     out = args.out or pathlib.Path("dets")
-    if args.proposal_checkpoint is None:
-        vids = detect_split(model, cfg, args.split, out, device)
-    else:
+    proposal = None
+    if args.proposal_checkpoint is not None:
         from pkg_shared.errors import ConfigError
-        from pkg_shared.logging import progress
-        from pkg_skeleton.data.dataset import pkummd_videos
-        from pkg_skeleton.engine.detect import _load_video, detect_two_stage, write_detections
 
-        pmodel, pcfg = load_model(args.proposal_checkpoint, device)
-        if pcfg.task != "proposal":
-            raise ConfigError(f"{args.proposal_checkpoint}: not a proposal checkpoint (task {pcfg.task})")
-        vids = pkummd_videos(cfg.data, args.split)
-        for vid in progress(vids, desc="detect (two-stage)", unit="video"):
-            seq, _ = _load_video(cfg, vid)
-            write_detections(out / f"{vid}.txt", detect_two_stage(pmodel, pcfg, model, cfg, seq, device))
+        proposal = load_model(args.proposal_checkpoint, device)
+        if proposal[1].task != "proposal":
+            raise ConfigError(f"{args.proposal_checkpoint}: not a proposal checkpoint (task {proposal[1].task})")
+        if cfg.task == "joint":
+            raise ConfigError(f"{args.checkpoint}: a joint checkpoint has its own proposal head; "
+                              "drop --proposal-checkpoint")
+    vids = detect_split(model, cfg, args.split, out, device, proposal)
     print(f"wrote {len(vids)} detection files to {out}")
     if args.timeline:
         from pkg_skeleton.data.pkummd import LABEL_DIR

@@ -59,7 +59,7 @@ def load_ntu(cfg: DataConfig, split: str, num_persons: int = 2, collect: bool = 
              ) -> tuple[list[Sample], LoadReport]:
     root = _require_root(cfg)
     folder = root / "nturgb+d_skeletons" if (root / "nturgb+d_skeletons").is_dir() else root
-    missing = ntu.missing_samples(cfg.missing_list)
+    missing = ntu.missing_samples(cfg.missing_list, cfg.dataset)
     rep = LoadReport(split)
     out: list[Sample] = []
     files = []
@@ -209,34 +209,44 @@ def load_split(cfg: DataConfig, split: str, num_persons: int = 2, collect: bool 
 
 
 class SkeletonDataset(torch.utils.data.Dataset):
-    """Crop + resize to T frames -> (x (C, T, V, M), label, motion (C, T, V, M) or empty)."""
+    """Crop + resize to T frames -> (x (C, T, V, M), label, motion (C, T, V, M) or empty).
+
+    For testing with ``cfg.test_clips = n > 1`` item ``i`` is clip ``i % n`` of sample ``i // n``.
+    """
 
     def __init__(self, samples: list[Sample], cfg: DataConfig, frames: int, num_persons: int, train: bool,
                  seed: int = 0) -> None:
         self.samples, self.cfg, self.frames, self.m, self.train = samples, cfg, frames, num_persons, train
         self.seed, self.epoch = seed, 0
+        self.clips = 1 if train else cfg.test_clips
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return len(self.samples)
+        return len(self.samples) * self.clips
 
     def __getitem__(self, idx: int):
-        _, label, a = self.samples[idx]
+        _, label, a = self.samples[idx // self.clips]
         rng = np.random.default_rng((self.seed, self.epoch, idx)) if self.train else None
-        return (*prepare(a, self.cfg, self.frames, self.m, self.train, rng), label)
+        return (*prepare(a, self.cfg, self.frames, self.m, self.train, rng, idx % self.clips, self.clips), label)
 
 
 def prepare(a: np.ndarray, cfg: DataConfig, frames: int, num_persons: int, train: bool,
-            rng: np.random.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
-    """One centred (M, F, V, C) array -> model input (C, T, V, M) and the raw-motion input (or empty)."""
+            rng: np.random.Generator | None, clip: int = 0, clips: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """One centred (M, F, V, C) array -> model input (C, T, V, M) and the raw-motion input (or empty).
+
+    ``clip`` of ``clips`` picks one of the evenly spaced test crops (``transforms.test_windows``).
+    """
     if a.shape[0] < num_persons:
         a = np.concatenate([a, np.zeros((num_persons - a.shape[0], *a.shape[1:]), a.dtype)])
     a = a[:num_persons]
     length = max(transforms.valid_length(a), 1)
-    start, size = transforms.crop_window(length, train, rng, cfg.train_crop_min, cfg.train_crop_max,
-                                         cfg.min_crop_frames, cfg.test_crop)
+    if train:
+        start, size = transforms.crop_window(length, True, rng, cfg.train_crop_min, cfg.train_crop_max,
+                                             cfg.min_crop_frames, cfg.test_crop)
+    else:
+        start, size = transforms.test_windows(length, clips, cfg.test_crop)[clip]
     clip = a[:, start : start + size]
     if clip.shape[1] == 0:
         clip = np.zeros((a.shape[0], 1, *a.shape[2:]), np.float32)

@@ -129,10 +129,12 @@ def make_fake_sbu(out: str | pathlib.Path, takes: int = 1, seed: int = 0, frames
 
 
 def make_fake_pkummd(out: str | pathlib.Path, subjects=(2, 3, 4), num_classes: int = 8, actions_per_video: int = 4,
-                     seed: int = 0) -> pathlib.Path:
+                     seed: int = 0, cycle_classes: bool = False) -> pathlib.Path:
     """Untrimmed videos ``XXXX-{L,M,R}`` concatenating actions with idle gaps, labels and split files.
 
     The last subject forms the cross-subject validation set; view L is the cross-view validation set.
+    Actions are drawn at random, or with ``cycle_classes`` in turn (1, 2, ..., K, 1, ...) so that every
+    class occurs about equally often.
     """
     rng = np.random.default_rng(seed)
     root = pathlib.Path(out)
@@ -147,6 +149,9 @@ def make_fake_pkummd(out: str | pathlib.Path, subjects=(2, 3, 4), num_classes: i
             t += gap
             for _ in range(actions_per_video):
                 a = int(rng.integers(0, num_classes))
+                if cycle_classes:
+                    a = (len(vids) - 1) * actions_per_video + len(labels)
+                    a %= num_classes
                 f = int(rng.integers(45, 75))
                 parts.append(class_motion(a, f, rng))
                 labels.append(f"{a + 1},{t},{t + f - 1},{int(rng.integers(1, 3))}")

@@ -73,17 +73,35 @@ def is_train(name: NtuName, benchmark: str) -> bool:
     raise ValueError(f"unknown NTU benchmark {benchmark!r}")
 
 
-def missing_samples(path: str | os.PathLike[str] | None = None) -> frozenset[str]:
-    """Names without usable skeletons; default: the shipped official NTU-60 list (302 names)."""
+MISSING_LISTS = {"ntu60": "ntu60_missing_skeletons.txt", "ntu120": "ntu120_missing_skeletons.txt"}
+
+
+def missing_samples(path: str | os.PathLike[str] | None = None, benchmark: str = "ntu60_xsub") -> frozenset[str]:
+    """Names without usable skeletons: ``path``, or the shipped official list of the benchmark's dataset.
+
+    Shipped: NTU-60 (302 names) and NTU-120 (535 names, a superset), copied from the dataset
+    authors' ``NTU_RGBD{,120}_samples_with_missing_skeletons.txt``. Lines that are not sample names
+    (the official files start with two lines of prose) are skipped; any other malformed line is an error.
+    """
     if path is None:
+        key = "ntu120" if benchmark.startswith("ntu120") else "ntu60"
         text = importlib.resources.files("pkg_skeleton.data").joinpath(
-            "lists/ntu60_missing_skeletons.txt").read_text(encoding="utf-8")
+            f"lists/{MISSING_LISTS[key]}").read_text(encoding="utf-8")
     else:
         p = pathlib.Path(path)
         if not p.is_file():
             raise DataFormatError(p, "missing-skeleton list not found")
         text = p.read_text(encoding="utf-8")
-    return frozenset(line.strip().split(".")[0] for line in text.splitlines() if line.strip())
+    names = set()
+    for k, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or " " in line:  # blank or prose
+            continue
+        name = line.split(".")[0]
+        if not NAME_RE.match(name):
+            raise DataFormatError(path or MISSING_LISTS[key], f"{line!r} is not a sample name SsssCcccPpppRrrrAaaa", k)
+        names.add(name)
+    return frozenset(names)
 
 
 @dataclasses.dataclass

@@ -77,6 +77,15 @@ def crop_window(length: int, train: bool, rng: np.random.Generator | None, crop_
     return (length - size) // 2, size
 
 
+def test_windows(length: int, clips: int, test_crop: float) -> list[tuple[int, int]]:
+    """(start, size) of the ``clips`` test crops: one centre crop, or ``clips`` crops of the same size
+    (``floor(length * test_crop)``) whose starts are spread evenly from the first to the last frame."""
+    if clips <= 1 or length <= 1:
+        return [crop_window(length, False, None, 1.0, 1.0, 0, test_crop)]
+    size = max(int(math.floor(length * test_crop)), 1)
+    return [(int(round(k * (length - size) / (clips - 1))), size) for k in range(clips)]
+
+
 def resize_time(x: np.ndarray | torch.Tensor, frames: int) -> torch.Tensor:
     """Linear interpolation of every coordinate along time (align_corners=False); (M,F,V,C) -> (M,T,V,C)."""
     t = torch.as_tensor(np.ascontiguousarray(x) if isinstance(x, np.ndarray) else x, dtype=torch.float32)

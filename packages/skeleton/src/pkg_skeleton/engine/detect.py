@@ -1,4 +1,5 @@
-"""Milestone-1 detection on untrimmed streams (spec §5.1): sliding windows + an HCN with K+1 outputs.
+"""Detection on untrimmed streams: milestone 1 (spec §5.1, sliding windows + an HCN with K+1 outputs)
+and milestone 2 (§5.2: proposal sub-network + classification sub-network, separate or one shared trunk).
 
 Class 0 is background; class c (1..K) is PKU-MMD label c. Frame numbers of the label files are
 used as 0-based indices, intervals inclusive ``[start, end]``.
@@ -14,7 +15,7 @@ import pathlib
 import numpy as np
 import torch
 
-from pkg_shared.errors import DataFormatError
+from pkg_shared.errors import ConfigError, DataFormatError
 from pkg_shared.fsutil import atomic_write_text
 from pkg_shared.logging import progress
 from pkg_shared.metrics.temporal import temporal_iou, temporal_nms
@@ -71,15 +72,8 @@ def window_samples(cfg: RecognitionConfig, split: str, seed: int = 0):
         for k, (c, s, e, _) in enumerate(labels):
             e = min(e, f - 1)
             pos.append((f"{vid}#{k}", c, seq[:, s : e + 1]))
-            length, tries, made = e - s + 1, 0, 0
-            while made < d.jitter_copies and tries < 50:
-                tries += 1
-                js = s + int(rng.integers(-length // 6, length // 6 + 1))
-                je = e + int(rng.integers(-length // 6, length // 6 + 1))
-                js, je = max(js, 0), min(je, f - 1)
-                if je > js and _iou([js, je], [s, e])[0, 0] >= d.pos_iou:
-                    pos.append((f"{vid}#{k}j{made}", c, seq[:, js : je + 1]))
-                    made += 1
+            for j, (js, je) in enumerate(_jitter(rng, s, e, f, d.pos_iou, d.jitter_copies)):
+                pos.append((f"{vid}#{k}j{j}", c, seq[:, js : je + 1]))
         win = windows(f, d)
         best = _iou(win, gts).max(1) if len(gts) else np.zeros(len(win))
         bg = np.flatnonzero(best < d.neg_iou)
@@ -118,17 +112,34 @@ def detect_sequence(model, seq: np.ndarray, cfg: RecognitionConfig, device) -> l
     return dets[: d.max_dets]
 
 
+def detect_video(model, cfg: RecognitionConfig, seq: np.ndarray, device, proposal=None
+                 ) -> list[tuple[int, int, int, float]]:
+    """Detections of one video by the checkpoint's kind: window classifier (milestone 1), window classifier
+    behind a separate proposal model ``proposal = (model, cfg)``, or the shared-trunk detector (task joint)."""
+    if cfg.task == "joint":
+        from pkg_skeleton.models import HeadView
+
+        k = cfg.model.num_classes
+        return detect_two_stage(HeadView(model, k), cfg, HeadView(model, 0, k), cfg, seq, device)
+    if proposal is not None:
+        return detect_two_stage(proposal[0], proposal[1], model, cfg, seq, device)
+    return detect_sequence(model, seq, cfg, device)
+
+
 def write_detections(path: str | os.PathLike[str], dets) -> None:
     atomic_write_text(path, "".join(f"{c},{s},{e},{score:.6f}\n" for c, s, e, score in dets))
 
 
-def detect_split(model, cfg: RecognitionConfig, split: str, out_dir: str | os.PathLike[str], device) -> list[str]:
+def detect_split(model, cfg: RecognitionConfig, split: str, out_dir: str | os.PathLike[str], device,
+                 proposal=None) -> list[str]:
     """Run the detector on every video of the split; one ``<video>.txt`` per video in ``out_dir``."""
+    if cfg.task not in ("detection", "joint"):
+        raise ConfigError(f"a {cfg.task} checkpoint cannot detect; use one of task detection or joint")
     out_dir = pathlib.Path(out_dir)
     vids = pkummd_videos(cfg.data, split)
     for vid in progress(vids, desc="detect", unit="video"):
         seq, _ = _load_video(cfg, vid)
-        write_detections(out_dir / f"{vid}.txt", detect_sequence(model, seq, cfg, device))
+        write_detections(out_dir / f"{vid}.txt", detect_video(model, cfg, seq, device, proposal))
     return vids
 
 
@@ -192,6 +203,63 @@ def proposal_samples(cfg: RecognitionConfig, split: str, seed: int = 0):
             out.append((f"{vid}@{win[i, 0]}", np.zeros(3, np.float32), seq[:, win[i, 0] : win[i, 1] + 1]))
     if not out:
         raise DataFormatError(cfg.data.root or "?", f"no {split} anchors (empty split?)")
+    return out
+
+
+def _jitter(rng: np.random.Generator, s: int, e: int, f: int, min_iou: float, copies: int) -> list[tuple[int, int]]:
+    """Up to ``copies`` boundary-jittered versions of ``[s, e]`` with IoU >= ``min_iou`` (inside the video)."""
+    length, out, tries = e - s + 1, [], 0
+    while len(out) < copies and tries < 50:
+        tries += 1
+        js = max(s + int(rng.integers(-length // 6, length // 6 + 1)), 0)
+        je = min(e + int(rng.integers(-length // 6, length // 6 + 1)), f - 1)
+        if je > js and _iou([js, je], [s, e])[0, 0] >= min_iou:
+            out.append((js, je))
+    return out
+
+
+def joint_samples(cfg: RecognitionConfig, split: str, seed: int = 0):
+    """Windows for the shared-trunk detector, target ``(class, actionness, δc, δl)`` per window.
+
+    * anchors with IoU >= ``prop_pos_iou``: actionness 1, deltas to the best ground truth, class of that
+      ground truth if IoU >= ``pos_iou`` else -1 (ignored by the class head);
+    * anchors with IoU < ``prop_neg_iou`` (as many as positives): actionness 0, class 0 (background);
+    * every ground-truth instance and ``jitter_copies`` jittered copies: actionness 1, class c, deltas
+      to the instance, so the class head also sees the well-aligned windows that refined proposals give.
+    """
+    rng = np.random.default_rng(seed)
+    d = cfg.detect
+    out = []
+    for vid in pkummd_videos(cfg.data, split):
+        seq, labels = _load_video(cfg, vid)
+        f = seq.shape[1]
+        gts = np.array([[s, min(e, f - 1)] for _, s, e, _ in labels], dtype=np.int64).reshape(-1, 2)
+        if not len(gts):
+            continue
+        cls = np.array([c for c, *_ in labels])
+        segs: list[tuple[int, int]] = []
+        targets: list[tuple[float, float, float, float]] = []
+        win = windows(f, d)
+        iou = _iou(win, gts)
+        best, arg = iou.max(1), iou.argmax(1)
+        pos = np.flatnonzero(best >= d.prop_pos_iou)
+        neg = np.flatnonzero(best < d.prop_neg_iou)
+        for k, (s, e) in enumerate(gts):
+            for js, je in [(int(s), int(e)), *_jitter(rng, int(s), int(e), f, d.pos_iou, d.jitter_copies)]:
+                segs.append((js, je))
+                dl = encode_deltas(np.array([[js, je]], np.float64), gts[k : k + 1].astype(np.float64))[0]
+                targets.append((float(cls[k]), 1.0, *dl))
+        deltas = encode_deltas(win[pos].astype(np.float64), gts[arg[pos]].astype(np.float64))
+        for i, dl in zip(pos, deltas):
+            segs.append((int(win[i, 0]), int(win[i, 1])))
+            targets.append((float(cls[arg[i]]) if best[i] >= d.pos_iou else -1.0, 1.0, *dl))
+        n_neg = min(len(neg), len(segs))
+        for i in sorted(rng.choice(neg, size=n_neg, replace=False)) if n_neg else []:
+            segs.append((int(win[i, 0]), int(win[i, 1])))
+            targets.append((0.0, 0.0, 0.0, 0.0))
+        out += [(f"{vid}@{s}-{e}", np.array(t, np.float32), seq[:, s : e + 1]) for (s, e), t in zip(segs, targets)]
+    if not out:
+        raise DataFormatError(cfg.data.root or "?", f"no {split} windows (empty split?)")
     return out
 
 

@@ -47,12 +47,14 @@ def infer_file(model, cfg: RecognitionConfig, path, device, topk: int = 5) -> di
         raise DataFormatError(path, f"skeleton has {a.shape[2]} joints x {a.shape[3]} coordinates; the model "
                               f"expects {cfg.model.num_joints} x {cfg.model.in_channels}")
     a = transforms.centre(a, cfg.data.centring)
-    x, motion = prepare(a, cfg.data, cfg.model.frames, cfg.model.num_persons, False, None)
+    clips = [prepare(a, cfg.data, cfg.model.frames, cfg.model.num_persons, False, None, k, cfg.data.test_clips)
+             for k in range(cfg.data.test_clips)]
+    x = torch.stack([c[0] for c in clips]).to(device)
+    motion = torch.stack([c[1] for c in clips]).to(device) if clips[0][1].numel() else None
     model.eval()
-    logits = model(x[None].to(device), motion[None].to(device) if motion.numel() else None)[0]
-    prob = torch.softmax(logits.float(), 0).cpu()
+    prob = torch.softmax(model(x, motion).float(), 1).mean(0).cpu()  # averaged over the test clips
     k = min(topk, prob.numel())
     val, idx = prob.topk(k)
     names = class_names(cfg.data.dataset, cfg.model.num_classes)
-    return {"file": str(path), "frames": int(a.shape[1]),
+    return {"file": str(path), "frames": int(a.shape[1]), "test_clips": cfg.data.test_clips,
             "top": [{"label": int(i), "name": names[int(i)], "prob": float(v)} for v, i in zip(val, idx)]}

@@ -12,7 +12,6 @@ import math
 import pathlib
 
 import torch
-import torch.nn.functional as F
 from torch.utils.data import DataLoader, DistributedSampler
 
 from pkg_shared.config import dump_yaml, to_dict
@@ -29,26 +28,26 @@ from pkg_shared.fsutil import atomic_write_json
 from pkg_shared.logging import MetricsLogger, progress
 from pkg_skeleton.config import RecognitionConfig
 from pkg_skeleton.data.dataset import SkeletonDataset, load_split
+from pkg_skeleton.engine.predict import clip_scores, predict, task_loss, task_view
 from pkg_skeleton.models import build_model
 
 log = logging.getLogger(__name__)
 
 
-def build_samples(cfg: RecognitionConfig):
-    """(train samples, test samples) for the recipe's task."""
-    if cfg.task == "detection":
-        from pkg_skeleton.engine.detect import window_samples
+def build_samples(cfg: RecognitionConfig, splits: tuple[str, ...] = ("train", "test")) -> tuple[list, ...]:
+    """Samples of each split for the recipe's task (recognition: trimmed sequences; else windows)."""
+    if cfg.task != "recognition":
+        from pkg_skeleton.engine import detect
 
-        return window_samples(cfg, "train"), window_samples(cfg, "test")
-    if cfg.task == "proposal":
-        from pkg_skeleton.engine.detect import proposal_samples
-
-        return proposal_samples(cfg, "train"), proposal_samples(cfg, "test")
-    train, rep_tr = load_split(cfg.data, "train", cfg.model.num_persons)
-    test, rep_te = load_split(cfg.data, "test", cfg.model.num_persons)
-    for rep in (rep_tr, rep_te):
+        make = {"detection": detect.window_samples, "proposal": detect.proposal_samples,
+                "joint": detect.joint_samples}[cfg.task]
+        return tuple(make(cfg, s) for s in splits)
+    out = []
+    for split in splits:
+        samples, rep = load_split(cfg.data, split, cfg.model.num_persons)
         log.info("data %s: %s", rep.split, rep.summary())
-    return train, test
+        out.append(samples)
+    return tuple(out)
 
 
 def _loader(ds, cfg: RecognitionConfig, shuffle: bool, epoch: int, info: pdist.DistInfo) -> DataLoader:
@@ -61,31 +60,6 @@ def _loader(ds, cfg: RecognitionConfig, shuffle: bool, epoch: int, info: pdist.D
     gen = torch.Generator().manual_seed(cfg.train.seed * 100003 + epoch)
     return DataLoader(ds, batch_size=cfg.train.batch_size, shuffle=shuffle, generator=gen,
                       num_workers=cfg.train.num_workers)
-
-
-@torch.no_grad()
-def predict(model, loader, device) -> tuple[torch.Tensor, torch.Tensor]:
-    model.eval()
-    logits, labels = [], []
-    for x, motion, y in loader:
-        x = x.to(device)
-        motion = motion.to(device) if motion.numel() else None
-        logits.append(model(x, motion).float().cpu())
-        labels.append(y)
-    return torch.cat(logits), torch.cat(labels)
-
-
-def task_loss(logits: torch.Tensor, y: torch.Tensor, cfg: RecognitionConfig) -> torch.Tensor:
-    """Cross-entropy; for proposals CE on actionness + weight x smooth-L1 (beta 1/9) on positives' deltas."""
-    if cfg.task != "proposal":
-        return F.cross_entropy(logits, y, label_smoothing=cfg.train.label_smoothing)
-    act = y[:, 0].long()
-    loss = F.cross_entropy(logits[:, :2], act)
-    pos = act == 1
-    if pos.any():
-        reg = F.smooth_l1_loss(logits[pos, 2:], y[pos, 1:].to(logits.dtype), beta=cfg.detect.smooth_l1_beta)
-        loss = loss + cfg.detect.reg_weight * reg
-    return loss
 
 
 def transfer_weights(model: torch.nn.Module, state: dict) -> int:
@@ -115,10 +89,9 @@ def train(cfg: RecognitionConfig, out: str | pathlib.Path, device: torch.device,
     train_ds = SkeletonDataset(train_s, cfg.data, t, m, train=True, seed=cfg.train.seed)
     test_ds = SkeletonDataset(test_s, cfg.data, t, m, train=False)
     labels = [lab for _, lab, _ in train_s] + [lab for _, lab, _ in test_s]
-    if cfg.task == "proposal":
-        if cfg.model.num_classes != 4:
-            raise DataFormatError(cfg.data.root or "?", "task proposal needs model.num_classes=4 (2 actionness + 2 deltas)")
-    elif max(labels) >= cfg.model.num_classes or min(labels) < 0:
+    if cfg.task == "joint":
+        labels = [int(lab[0]) for lab in labels if lab[0] >= 0]
+    if cfg.task != "proposal" and (max(labels) >= cfg.model.num_classes or min(labels) < 0):
         raise DataFormatError(cfg.data.root or "?", f"labels span {min(labels)}..{max(labels)} but "
                               f"model.num_classes is {cfg.model.num_classes}")
 
@@ -151,35 +124,34 @@ def train(cfg: RecognitionConfig, out: str | pathlib.Path, device: torch.device,
         net.train()
         train_ds.set_epoch(epoch)
         loader = _loader(train_ds, cfg, True, epoch, info)
-        tot_loss, tot_correct, tot_n = 0.0, 0, 0
+        tot_loss, tot_correct, tot_n, tot_items = 0.0, 0, 0, 0
         bar = progress(loader, desc=f"epoch {epoch + 1}/{cfg.train.epochs}", leave=False,
                        disable=True if quiet else None)
         for x, motion, y in bar:
             x, y = x.to(device), y.to(device)
             motion = motion.to(device) if motion.numel() else None
             logits = net(x, motion)
-            loss = task_loss(logits, y, cfg)
+            loss = task_loss(logits, y, cfg, epoch)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.train.clip_norm > 0:
                 torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.train.clip_norm)
             opt.step()
             tot_loss += loss.item() * len(y)
-            tot_correct += int((logits.argmax(1) == y).sum()) if cfg.task != "proposal" else int(
-                (logits[:, :2].argmax(1) == y[:, 0].long()).sum())
-            tot_n += len(y)
+            scores, labs, _ = task_view(logits.detach(), y, cfg)
+            tot_correct += int((scores.argmax(1) == labs).sum())
+            tot_n += len(labs)
+            tot_items += len(y)
         sched.step()
-        stats = torch.tensor([tot_loss, tot_correct, tot_n], dtype=torch.float64)
+        stats = torch.tensor([tot_loss, tot_correct, tot_n, tot_items], dtype=torch.float64)
         stats = pdist.all_reduce_mean(stats, info) * info.world_size
-        row = {"train_loss": stats[0].item() / stats[2].item(), "train_acc": stats[1].item() / stats[2].item(),
+        row = {"train_loss": stats[0].item() / stats[3].item(), "train_acc": stats[1].item() / max(stats[2].item(), 1),
                "lr": opt.param_groups[0]["lr"]}
         if (epoch + 1) % cfg.train.eval_every == 0 or epoch + 1 == cfg.train.epochs:
             from pkg_skeleton.metrics.recognition import summarise
 
-            logits, ys = predict(pdist.unwrap(net), _loader(test_ds, cfg, False, 0, pdist.DistInfo()), device)
-            if cfg.task == "proposal":  # actionness accuracy stands in for top-1
-                logits, ys = logits[:, :2], ys[:, 0].long()
-            res = summarise(logits, ys, 2 if cfg.task == "proposal" else cfg.model.num_classes)
+            out_, ys = predict(pdist.unwrap(net), _loader(test_ds, cfg, False, 0, pdist.DistInfo()), device)
+            res = summarise(*task_view(*clip_scores(out_, ys, test_ds.clips), cfg))
             row.update(test_top1=res["top1"], test_top5=res["top5"], test_mean_class=res["mean_class_accuracy"])
             if res["top1"] > best["top1"]:
                 best = {"top1": res["top1"], "epoch": epoch}
@@ -194,7 +166,8 @@ def train(cfg: RecognitionConfig, out: str | pathlib.Path, device: torch.device,
             if "test_top1" in row and best["epoch"] == epoch:
                 save_checkpoint(state, out / "best.pt")
             save_checkpoint(state, last)
-        summary = {"epoch": epoch + 1, **row, "best_top1": best["top1"], "best_epoch": best["epoch"] + 1}
+        summary = {"epoch": epoch + 1, **row, "best_top1": best["top1"], "best_epoch": best["epoch"] + 1,
+                   "test_clips": test_ds.clips}
         if not math.isfinite(row["train_loss"]):
             raise FloatingPointError(f"training diverged at epoch {epoch + 1} (loss {row['train_loss']})")
     if info.is_main:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from torch import nn
 
 from pkg_skeleton.config import ModelConfig
-from pkg_skeleton.models.hcn import HCN
+from pkg_skeleton.models.hcn import HCN, HCNDetector, HeadView
 
 BUILDERS: dict[str, Callable[[ModelConfig], nn.Module]] = {
     "hcn": HCN,
@@ -20,7 +20,10 @@ BUILDERS: dict[str, Callable[[ModelConfig], nn.Module]] = {
 
 
 def build_model(cfg: ModelConfig) -> nn.Module:
+    """HCN of ``cfg.arch``; with ``cfg.heads = "cls+proposal"`` the shared-trunk detector of that variant."""
     try:
+        if cfg.heads == "cls+proposal":
+            return HCNDetector(cfg)
         return BUILDERS[cfg.arch](cfg)
     except ValueError as exc:
         from pkg_shared.errors import ConfigError
@@ -28,4 +31,4 @@ def build_model(cfg: ModelConfig) -> nn.Module:
         raise ConfigError(str(exc)) from exc
 
 
-__all__ = ["HCN", "build_model"]
+__all__ = ["HCN", "HCNDetector", "HeadView", "build_model"]

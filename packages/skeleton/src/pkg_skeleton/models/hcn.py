@@ -143,7 +143,9 @@ class HCN(nn.Module):
         w = keep.to(f.dtype)[:, :, None]
         return (f * w).sum(1) / w.sum(1)
 
-    def forward(self, x: torch.Tensor, motion: torch.Tensor | None = None) -> torch.Tensor:
+    def trunk(self, x: torch.Tensor, motion: torch.Tensor | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Streams, concat, conv5, conv6 -> per-person features (N, persons, D) and the presence mask."""
         n, c, t, v, m = x.shape
         present = (x.abs().flatten(1, 3).amax(dim=1) > 0) if self.cfg.mask_absent_person else None
         feats = []
@@ -155,10 +157,51 @@ class HCN(nn.Module):
             feats.append(self.streams[name](inp))
         h = self.conv6(self.conv5(torch.cat(feats, dim=1)))
         persons = 1 if self.cfg.person_fusion == "early" else m
-        h = h.reshape(n, persons, -1)
-        if self.cfg.fusion_point == "conv6":
-            h = self.fc7(self._fuse(h, present))
-        else:
-            h = self._fuse(self.fc7(h.reshape(n * persons, -1)).reshape(n, persons, -1), present)
-        return self.fc8(h)
+        return h.reshape(n, persons, -1), present
 
+    def head(self, h: torch.Tensor, present: torch.Tensor | None, fc7: nn.Module, fc8: nn.Module) -> torch.Tensor:
+        """Person fusion (at conv6 or after fc7) and the fully connected layers fc7 -> fc8."""
+        n, persons, _ = h.shape
+        if self.cfg.fusion_point == "conv6":
+            return fc8(fc7(self._fuse(h, present)))
+        return fc8(self._fuse(fc7(h.reshape(n * persons, -1)).reshape(n, persons, -1), present))
+
+    def forward(self, x: torch.Tensor, motion: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(*self.trunk(x, motion), self.fc7, self.fc8)
+
+
+class HCNDetector(HCN):
+    """Detection milestone 2 with one shared trunk (spec §5.2): the HCN trunk up to conv6 feeds two heads.
+
+    * classification head = HCN's own fc7/fc8 (``num_classes`` = K + 1 with background 0), so the
+      module names of a recognition or window-classifier checkpoint map straight onto it;
+    * proposal head ``prop_fc7``/``prop_fc8``: 2 actionness logits + 2 boundary deltas (δc, δl).
+
+    ``forward`` returns ``[class logits (K + 1) | actionness (2) | deltas (2)]`` so one tensor
+    goes through the training loop, export and the sliding-window code.
+    """
+
+    PROPOSAL_OUTPUTS = 4
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__(cfg)
+        self.prop_fc7 = nn.Sequential(nn.Linear(self.fc7[0].in_features, cfg.fc7_dim), nn.ReLU(),
+                                      nn.Dropout(cfg.dropout))
+        self.prop_fc8 = nn.Linear(self.fc8.in_features, self.PROPOSAL_OUTPUTS)
+        self.reset_parameters()
+
+    def forward(self, x: torch.Tensor, motion: torch.Tensor | None = None) -> torch.Tensor:
+        h, present = self.trunk(x, motion)
+        return torch.cat([self.head(h, present, self.fc7, self.fc8),
+                          self.head(h, present, self.prop_fc7, self.prop_fc8)], dim=1)
+
+
+class HeadView(nn.Module):
+    """The columns ``[start, stop)`` of a model's output: one head of an :class:`HCNDetector`."""
+
+    def __init__(self, model: nn.Module, start: int, stop: int | None = None) -> None:
+        super().__init__()
+        self.model, self.start, self.stop = model, start, stop
+
+    def forward(self, x: torch.Tensor, motion: torch.Tensor | None = None) -> torch.Tensor:
+        return self.model(x, motion)[:, self.start : self.stop]
