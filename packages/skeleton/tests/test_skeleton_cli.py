@@ -47,6 +47,10 @@ def test_bad_inputs_give_one_line_errors(tmp_path, capsys):
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"junk")
     _one_line_error(capsys, run("export", ["--checkpoint", str(bad)]), "bad.pt")
+    _one_line_error(capsys, run("eval", ["ensemble", "--checkpoints", str(tmp_path / "a.pt")]), "a.pt")
+    _one_line_error(capsys, run("train", ["--config", "hcn_ntu60_xsub", "--set", "data.test_clips=0"]), "test_clips")
+    _one_line_error(capsys, run("train", ["--config", "hcn_joint_pkummd_xsub", "--set", "model.heads=cls"]),
+                    "task joint")
 
 
 def test_check_reports_every_malformed_file(tmp_path, capsys):
@@ -93,6 +97,10 @@ def test_end_to_end_cli(tmp_path, capsys):
     ck = str(run_dir / "last.pt")
     assert run("eval", ["recog", "--checkpoint", ck, "--out", str(tmp_path / "e.json")]) == 0
     assert json.loads((tmp_path / "e.json").read_text())["num_samples"] == 6
+    assert run("eval", ["ensemble", "--checkpoints", ck, ck, "--weights", "1", "2", "--out",
+                        str(tmp_path / "ens.json")]) == 0
+    ens = json.loads((tmp_path / "ens.json").read_text())
+    assert ens["num_samples"] == 6 and ens["top1"] == json.loads((tmp_path / "e.json").read_text())["top1"]
     sample = sorted(root.glob("*P003*.skeleton"))[0]
     capsys.readouterr()
     assert run("infer", [str(sample), "--checkpoint", ck, "--topk", "2", "--picture", str(tmp_path / "s.png")]) == 0

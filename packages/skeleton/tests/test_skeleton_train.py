@@ -176,3 +176,29 @@ def test_multi_clip_scores_average_softmax_of_each_crop(tiny):
     hits = (torch.stack(expected).argmax(1) == labels).float().mean().item()
     assert res["top1"] == pytest.approx(hits) and res["num_samples"] == len(test_s)
     assert np.isclose(sum(map(sum, res["confusion"])), len(test_s))
+
+
+def test_score_level_ensemble_matches_hand_fusion(tiny):
+    """Fused scores = sum of weight x softmax of each member, computed here from each model's outputs."""
+    from pkg_shared.errors import ConfigError
+    from pkg_skeleton.engine.evaluate import ensemble, test_scores
+    from pkg_skeleton.models import build_model
+
+    cfg, _ = tiny
+    plus = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, arch="hcn_plus"))
+    torch.manual_seed(1)
+    a, b = build_model(cfg.model).eval(), build_model(plus.model).eval()
+    _, sa, labels, _ = test_scores(a, cfg, "cpu")
+    _, sb, _, _ = test_scores(b, plus, "cpu")
+    fused = 0.3 * torch.softmax(sa, 1) + 0.7 * torch.softmax(sb, 1)
+    res = ensemble([("a", a, cfg), ("b", b, plus)], [0.3, 0.7], "cpu")
+    assert res["top1"] == pytest.approx((fused.argmax(1) == labels).float().mean().item())
+    assert res["members"]["a"]["top1"] == pytest.approx((sa.argmax(1) == labels).float().mean().item())
+    assert res["members"]["b"]["weight"] == 0.7 and "softmax" in res["fusion"]
+    only_a = ensemble([("a", a, cfg), ("b", b, plus)], [1.0, 0.0], "cpu")
+    assert only_a["top1"] == res["members"]["a"]["top1"]
+    with pytest.raises(ConfigError, match="2 checkpoints but 1 weights"):
+        ensemble([("a", a, cfg), ("b", b, plus)], [1.0], "cpu")
+    other = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, max_samples=2))
+    with pytest.raises(ConfigError, match="test samples differ"):
+        ensemble([("a", a, cfg), ("c", a, other)], [1.0, 1.0], "cpu")

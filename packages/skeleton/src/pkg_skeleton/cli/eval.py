@@ -1,4 +1,4 @@
-"""skeleton-eval: recognition accuracy of a checkpoint, or the official PKU-MMD detection metric."""
+"""skeleton-eval: recognition accuracy of a checkpoint or an ensemble, or the official PKU-MMD detection metric."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pkg_shared.fsutil import atomic_write_json
 EXAMPLE = """examples:
   skeleton-eval recog --checkpoint runs/xsub/last.pt [--root /data/nturgb+d_skeletons] [--out eval.json]
   skeleton-eval detect --dets dets/ --labels PKU-MMD/Train_Label_PKU_final/ --theta 0.5 [--official]
+  skeleton-eval ensemble --checkpoints runs/xsub/best.pt runs/plus/best.pt --weights 1 1 [--out ens.json]
 """
 
 
@@ -42,7 +43,21 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--theta", type=float, default=0.5, help="overlap threshold (default 0.5)")
     d.add_argument("--official", action="store_true", help="only the official script's numbers")
     d.add_argument("--out", type=pathlib.Path, help="write JSON here instead of stdout")
+    e = sub.add_parser("ensemble", help="score-level fusion of recognition checkpoints on the same test split",
+                       epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    make_parser("skeleton-eval ensemble", "", config=False, seed=False, parser=e)
+    e.add_argument("--checkpoints", type=pathlib.Path, nargs="+", required=True)
+    e.add_argument("--weights", type=float, nargs="+", help="one weight per checkpoint (default: all 1)")
+    e.add_argument("--root", type=pathlib.Path, help="dataset root (default: the one in each checkpoint)")
     args = p.parse_args(argv)
+    if args.cmd == "ensemble":
+        from pkg_skeleton.engine.evaluate import ensemble, load_model
+
+        device = resolve_device(args.device)
+        members = [(str(c), *load_model(c, device)) for c in args.checkpoints]
+        res = ensemble(members, args.weights or [1.0] * len(members), device, args.root)
+        _emit(res, args.out if args.out is None or args.out.suffix == ".json" else args.out / "ensemble.json")
+        return 0
     if args.cmd == "detect":
         from pkg_skeleton.engine.detect import read_folder
         from pkg_skeleton.metrics.pkummd import evaluate
