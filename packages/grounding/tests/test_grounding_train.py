@@ -97,6 +97,7 @@ def test_mcn_baseline_learns_didemo_fake(tmp_path):
         loss=dataclasses.replace(GroundingConfig().loss, kind="mcn_ranking"),
         train=TrainConfig(epochs=15, batch_size=8, lr=3e-3),
     )
+    untrained = train(dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, max_steps=1)), tmp_path / "r0", CPU)
     res = train(cfg, tmp_path / "r", CPU)
     losses = [h["loss"] for h in res["history"]]
     assert losses[-1] < 0.5 * losses[0]
@@ -104,6 +105,29 @@ def test_mcn_baseline_learns_didemo_fake(tmp_path):
     preds = predict(res["model"], q, res["features"], res["vocab"], res["config"], CPU)
     assert all(sorted(map(tuple, p["pred_moments"])) == sorted(map(tuple, preds[0]["pred_moments"])) for p in preds)
     assert len(preds[0]["pred_moments"]) == 21
+    before = score_predictions(predict(untrained["model"], q, untrained["features"], untrained["vocab"],
+                                       untrained["config"], CPU), q, untrained["config"])["mcn"]
+    after = score_predictions(preds, q, res["config"])["mcn"]
+    assert after["mIoU"] > before["mIoU"] + 0.1 and after["Rank@5"] > before["Rank@5"]
+
+
+def test_mean_pool_baseline_overfits_charades_fake(tmp_path):
+    """The benchmarks' baseline learns too: its inside scores alone pick the windows after training."""
+    write_fake_charades(tmp_path / "d", videos=10, queries_per_video=2, dim=16)
+    base = _cfg(tmp_path / "d", 20, batch_size=4, lr=1e-2)
+    cfg = dataclasses.replace(base, data=dataclasses.replace(base.data, val_fraction=0.0),
+                              model=ModelConfig(name="mean_pool", hidden=16, word_dim=16, freeze_embeddings=False))
+    untrained = train(dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, max_steps=1)), tmp_path / "r0", CPU)
+    res = train(cfg, tmp_path / "r1", CPU)
+    q, _ = read_split(res["config"].data, "train")
+
+    def miou(r):
+        preds = predict(r["model"], q, r["features"], r["vocab"], r["config"], CPU)
+        return score_predictions(preds, q, r["config"])["ours"]["mIoU"]
+
+    losses = [h["loss"] for h in res["history"]]
+    assert losses[-1] < losses[0] - 0.3  # only the inside BCE can fall (start/end logits are fixed)
+    assert miou(res) > miou(untrained) + 0.1
 
 
 def test_mcn_ranking_loss_hand_case():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pathlib
 
 from pkg_grounding.config import DataConfig, EvalConfig, GroundingConfig
 from pkg_grounding.data.dataset import read_split
@@ -28,6 +29,8 @@ Charades-STA predictions are NMS'd by each protocol itself, so give the raw rank
 def aggregate_files(paths: list[str], out: str | None) -> int:
     results = []
     for path in paths:
+        if not pathlib.Path(path).is_file():
+            raise DataFormatError(path, "result JSON not found")
         data = read_json(path)
         if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
             raise DataFormatError(path, "not a result JSON with a 'metrics' object (grounding-eval/score --out)")
