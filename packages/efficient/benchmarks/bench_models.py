@@ -1,6 +1,6 @@
 """FE-Net (inference path) vs torchvision MobileNetV2 at equal M-Adds, and a compressed VGG-16
 (L1 widths at 5x, random weights: latency does not depend on the values) vs the original.
-Batch 1 single thread and batch 32 all threads."""
+Batch 1 single thread and batch 32 (``--large-batch``) all threads."""
 
 import argparse
 
@@ -18,6 +18,7 @@ if __name__ == "__main__":
     ap.add_argument("--out", help="JSON file")
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--input", type=int, default=224)
+    ap.add_argument("--large-batch", type=int, default=32, help="batch of the all-threads run (smaller: quicker)")
     args = ap.parse_args()
     torch.manual_seed(0)
     fenet = to_inference(build_model("fenet_r_1.0"), inplace_ok=True)
@@ -27,7 +28,7 @@ if __name__ == "__main__":
                                target_speedup=5.0)
     all_threads = torch.get_num_threads()
     results = []
-    for threads, batch in ((1, 1), (all_threads, 32)):
+    for threads, batch in ((1, 1), (all_threads, args.large_batch)):
         torch.set_num_threads(threads)
         results.append(bench_models(fenet, mbv2, f"fenet_r_1.0 vs mobilenet_v2 b={batch} t={threads}", args.input, batch, args.repeat))
         r = bench_models(small, vgg, f"vgg16 5x (L1 widths) vs vgg16 b={batch} t={threads}", args.input, batch, args.repeat)

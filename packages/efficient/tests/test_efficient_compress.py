@@ -213,3 +213,70 @@ def test_checkpoint_roundtrip_rebuilds_real_smaller_models(tmp_path):
         loaded, _ = load_model(tmp_path / f"{method}.pt")
         with torch.no_grad():
             assert torch.allclose(loaded.eval()(x), new(x), atol=1e-6)
+
+
+def test_ldrf_alternation_never_increases_and_lowers_the_embedding_error():
+    """--alt-iters: (a) R' refined on the joint objective (monotone line search), (b) LS Q'."""
+    layers, final = _tiny_chain()
+    x = torch.randn(6, 3, 16, 16, dtype=torch.float64)
+    errs = {}
+    for k in (0, 3):
+        opts = ChainOptions(energy=0.95, refit_final="no", positions=10**6, alt_iters=k, alt_steps=5)
+        _, _, rep, _ = prune_chain(layers, final, x, x, [4, 5], opts)
+        errs[k] = rep[0].rel_error
+    assert errs[3] <= errs[0] + 1e-9
+    assert errs[3] < 0.99 * errs[0]
+
+
+def test_explicit_ranks_are_used():
+    layers, final = _tiny_chain()
+    x = torch.randn(6, 3, 16, 16, dtype=torch.float64)
+    _, _, rep, _ = prune_chain(layers, final, x, x, [5, 6], ChainOptions(ranks=[3, 4], refit_final="no"))
+    assert [r.rank for r in rep] == [3, 4]
+
+
+def test_accuracy_rank_rule_picks_the_smallest_rank_within_eps():
+    """Checked layer by layer with an independent projection (SVD of the BN-folded next weight)."""
+    from pkg_efficient.compress.apply import compress_vgg
+    from pkg_efficient.models.vgg import VGG
+
+    torch.manual_seed(0)
+    m = _randomise_bn(VGG([16, "M", 24, "M", 32], batch_norm=True, num_classes=10, pool_size=2, hidden=(), dropout=0.0))
+    with torch.no_grad():
+        m.classifier[-1].weight.normal_(0, 1)  # spread the logits so that several classes are predicted
+        m.classifier[-1].bias.zero_()
+    x = torch.randn(64, 3, 16, 16)
+    with torch.no_grad():
+        y = m(x).argmax(1)  # labels = the model's own predictions: base top-1 is 100 %
+    eps = 3.0
+    convs = [i for i, c in enumerate(m.features) if isinstance(c, nn.Conv2d)]
+    _, info = compress_vgg(m, x, ChainOptions(rank_rule="accuracy", rank_eps=eps, positions=4),
+                           widths=[m.features[i].out_channels for i in convs], labels=y)
+    ranks = [r["rank"] for r in info["layers"]]
+    assert any(1 < d < r["width"] for d, r in zip(ranks, info["layers"]))  # neither trivially full nor minimal
+    for li, d in enumerate(ranks):
+        if li + 1 < len(convs):
+            mod, bn = m.features[convs[li + 1]], m.features[convs[li + 1] + 1]
+            w = mod.weight.detach()
+            folded = w * (bn.weight / torch.sqrt(bn.running_var + bn.eps)).detach()[:, None, None, None]
+        else:
+            mod = m.classifier[0]
+            w = folded = mod.weight.detach()
+        c = m.features[convs[li]].out_channels
+        mat = folded.reshape(folded.shape[0], c, -1).permute(1, 0, 2).reshape(c, -1).double()
+        u = torch.linalg.svd(mat, full_matrices=False)[0]
+        assert 100 - _acc_projected(m, mod, w, u, d, x, y) <= eps, li
+        if d > 1:
+            assert 100 - _acc_projected(m, mod, w, u, d - 1, x, y) > eps, li
+
+
+def _acc_projected(m, mod, w, u, k, x, y):
+    """Top-1 (percent) of ``m`` with ``mod``'s input side projected on the top-k columns of ``u``."""
+    c = u.shape[0]
+    p = (u[:, :k] @ u[:, :k].T).float()
+    old = mod.weight.detach().clone()
+    with torch.no_grad():
+        mod.weight.copy_(torch.einsum("ocs,cd->ods", w.reshape(w.shape[0], c, -1), p).reshape(w.shape))
+        a = float((m(x).argmax(1) == y).float().mean()) * 100
+        mod.weight.copy_(old)
+    return a

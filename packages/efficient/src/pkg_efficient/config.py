@@ -99,8 +99,12 @@ class CompressConfig:
     widths: list[int] | None = None  # explicit kept widths (VGG) instead of a target
     calib_images: int = 5000  # [C] as He et al.: 5,000 training images x 10 positions
     positions: int = 10
-    rank_rule: Literal["energy", "full"] = "energy"  # [C] d_l rule
+    rank_rule: Literal["energy", "full", "accuracy"] = "energy"  # [C] d_l rule (accuracy: spec's first rule)
     energy: float = 0.995  # [C]
+    rank_eps: float = 0.1  # [C] accuracy rule: allowed calibration top-1 drop per layer, percentage points
+    rank_images: int = 1000  # [C] accuracy rule: labelled calibration images used
+    alt_iters: int = 0  # [C] LDRF: alternations of (a) R' refinement / (b) LS Q' (0: the two-step closed form)
+    alt_steps: int = 10  # [C] gradient steps per (a)
     selection: Literal["energy", "l1", "random"] = "energy"  # [C] LDRF neuron score
     refit_r: bool = True
     relu_bound: bool = True  # [C] n'_l >= ceil(d_l / a_l)

@@ -34,13 +34,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--widths", type=pathlib.Path, help="YAML list of kept widths (VGG), overrides the target")
     p.add_argument("--calib-images", type=int)
     p.add_argument("--finetune-epochs", type=int)
+    p.add_argument("--alt-iters", type=int, help="LDRF: alternate R' refinement / LS Q' this many times (default 0)")
+    p.add_argument("--rank-rule", choices=["energy", "full", "accuracy"], help="LDRF d_l rule (default energy)")
+    p.add_argument("--no-refit-R", dest="no_refit_r", action="store_true", help="LDRF: keep R'_l = rows of R_l")
     p.add_argument("--eval-samples", type=int, default=None, help="evaluate on the first N validation images only")
     args = p.parse_args(argv)
     resolve_recipe(args)
     sets = {"method": args.method, "arch": args.arch, "weights": args.weights, "data_root": args.data,
             "dataset": args.dataset, "input_size": args.input_size, "num_classes": args.num_classes,
             "target_speedup": args.target_speedup, "calib_images": args.calib_images,
-            "finetune_epochs": args.finetune_epochs, "seed": args.seed}
+            "finetune_epochs": args.finetune_epochs, "seed": args.seed, "alt_iters": args.alt_iters,
+            "rank_rule": args.rank_rule, "refit_r": False if args.no_refit_r else None}
     if args.widths is not None:
         if not args.widths.is_file():
             raise FileNotFoundError(2, "widths file not found", str(args.widths))

@@ -104,6 +104,7 @@ def _solve_ratio(cost, widths: list[int], lower: list[int], target: float, base:
 
 
 def _activations_stats(layers: list[Layer], final: Layer, x: torch.Tensor, opts: ChainOptions) -> tuple[list[int], list[float]]:
+    """d_l (explicit ranks or the energy rule) and ReLU ratios a_l of every prunable layer."""
     from pkg_efficient.compress.chain import _rank, _svd_rows
 
     ranks, ratios = [], []
@@ -113,17 +114,33 @@ def _activations_stats(layers: list[Layer], final: Layer, x: torch.Tensor, opts:
         o = layer.conv(y)
         ratios.append(relu_ratio(o))
         m = chain[li + 1].weight.double().permute(1, 0, 2, 3).reshape(o.shape[1], -1)
-        ranks.append(_rank(_svd_rows(m)[1], opts))
+        ranks.append(opts.ranks[li] if opts.ranks is not None else _rank(_svd_rows(m)[1], opts))
         y = layer.act(o)
     return ranks, ratios
 
 
+def _accuracy_rule(model: nn.Module, targets: list[tuple[str, torch.Tensor]], calib: torch.Tensor,
+                   labels: torch.Tensor | None, opts: ChainOptions) -> list[int]:
+    from pkg_efficient.compress.ranks import accuracy_ranks
+
+    if labels is None:
+        raise ValueError("rank_rule=accuracy needs labelled calibration images")
+    n = min(opts.rank_images, len(calib))
+    return accuracy_ranks(model, targets, calib[:n], labels[:n], opts.rank_eps)
+
+
 @torch.no_grad()
 def compress_vgg(model: VGG, calib: torch.Tensor, opts: ChainOptions, target_speedup: float | None = None,
-                 widths: list[int] | None = None, relu_bound: bool = True) -> tuple[VGG, dict]:
+                 widths: list[int] | None = None, relu_bound: bool = True,
+                 labels: torch.Tensor | None = None) -> tuple[VGG, dict]:
     dtype = next(model.parameters()).dtype
     model = copy.deepcopy(model).eval()
     layers, final = _vgg_chain(model)
+    if opts.method == "ldrf" and opts.rank_rule == "accuracy" and opts.ranks is None:
+        names = [f"features.{i}" for i, m in enumerate(model.features) if isinstance(m, nn.Conv2d)] + ["classifier.0"]
+        chain = layers + [final]
+        targets = [(names[i + 1], chain[i + 1].weight) for i in range(len(layers))]
+        opts = dataclasses.replace(opts, ranks=_accuracy_rule(model, targets, calib.to(dtype), labels, opts))
     orig_w = [int(lay.weight.shape[0]) for lay in layers]
     hw = _vgg_hw(model, calib.shape[-1])
     base = _vgg_conv_macs(orig_w, hw)
@@ -168,7 +185,7 @@ def compress_vgg(model: VGG, calib: torch.Tensor, opts: ChainOptions, target_spe
     for a, b in zip(old_lin[1:], new_lin[1:]):
         b.load_state_dict(a.state_dict())
     new = new.to(dtype).eval()
-    info = {"widths": list(map(int, widths)), "original_widths": orig_w, "layers": [dataclasses.asdict(r) for r in reports],
+    info = {"widths": list(map(int, widths)), "original_widths": orig_w, "rank_rule": opts.rank_rule, "layers": [dataclasses.asdict(r) for r in reports],
             "conv_speedup_theoretical": base / _vgg_conv_macs(list(widths), hw), "note": note,
             "spec": {"kind": "vgg", "arch": arch}}
     return new, info
@@ -228,12 +245,21 @@ def _resnet_internal_macs(shapes: dict, widths: dict[str, list[int]]) -> int:
 
 @torch.no_grad()
 def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, target_speedup: float | None = None,
-                    widths: dict[str, list[int]] | None = None) -> tuple[nn.Module, dict]:
+                    widths: dict[str, list[int]] | None = None,
+                    labels: torch.Tensor | None = None) -> tuple[nn.Module, dict]:
     """Prune the internal channels of every bottleneck (block outputs untouched)."""
     from pkg_efficient.flops import count
 
     dtype = next(model.parameters()).dtype
     model = copy.deepcopy(model).eval()
+    block_ranks: dict[str, list[int]] = {}
+    if opts.method == "ldrf" and opts.rank_rule == "accuracy" and opts.ranks is None:
+        targets = []
+        for name, blk in _bottlenecks(model):
+            layers, final = _block_chain(blk)
+            targets += [(f"{name}.conv2", layers[1].weight), (f"{name}.conv3", final.weight)]
+        found = _accuracy_rule(model, targets, calib.to(dtype), labels, opts)
+        block_ranks = {name: found[2 * i:2 * i + 2] for i, (name, _) in enumerate(_bottlenecks(model))}
     shapes = resnet_block_shapes(model, calib.shape[-1])
     orig = {n: s["w"] for n, s in shapes.items()}
     total = count(model, calib.shape[-1])["conv_macs"]
@@ -262,7 +288,8 @@ def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, t
         layers, final = _block_chain(blk)
         identity_o = blk.downsample(x_o) if blk.downsample is not None else x_o
         identity_p = blk.downsample(x_p) if blk.downsample is not None else x_p
-        new_layers, new_final, rep, _ = prune_chain(layers, final, x_o, x_p, list(widths[name]), opts)
+        blk_opts = dataclasses.replace(opts, ranks=block_ranks[name]) if name in block_ranks else opts
+        new_layers, new_final, rep, _ = prune_chain(layers, final, x_o, x_p, list(widths[name]), blk_opts)
         o_orig = blk(x_o)
         _set_block(blk, new_layers, new_final)
         blk.to(dtype)

@@ -50,11 +50,16 @@ class Layer:
 @dataclasses.dataclass
 class ChainOptions:
     method: str = "ldrf"  # ldrf | chanprune | thinet | l1 | random
-    rank_rule: str = "energy"  # energy | full
+    rank_rule: str = "energy"  # energy | full | accuracy (model level: compress_vgg / compress_resnet)
     energy: float = 0.995  # fraction of sum sigma^2 kept by d_l (our fallback rule)
     selection: str = "energy"  # LDRF neuron score: energy | l1 | random
     refit_r: bool = True  # step (a)
     refit_final: str = "auto"  # auto | yes | no: LS refit of the final layer's decomposed weights
+    alt_iters: int = 0  # LDRF: alternate (a) R' refinement on the joint objective / (b) LS Q' this many times
+    alt_steps: int = 10  # gradient steps (with backtracking, monotone) per (a) of the alternation
+    ranks: list[int] | None = None  # explicit d_l per layer (the calibration-accuracy rule fills this)
+    rank_eps: float = 0.1  # accuracy rule: allowed calibration top-1 drop (percentage points) per layer
+    rank_images: int = 1000  # accuracy rule: calibration images used for the top-1 evaluations
     positions: int = 10  # sampled output positions per image
     max_rows: int = 4000  # (position, channel) rows for LASSO/ThiNet selection
     ridge: float = 1e-6
@@ -172,7 +177,7 @@ def prune_chain(layers: list[Layer], final: Layer, x_orig: torch.Tensor, x_prune
         if opts.method == "ldrf":
             m = nxt.weight.double().permute(1, 0, 2, 3).reshape(n_l, -1)
             u, s, vh = _svd_rows(m)
-            d = _rank(s, opts)
+            d = opts.ranks[li] if opts.ranks is not None else _rank(s, opts)
             q = u[:, :d].to(dt)
             r_next = (s[:d, None] * vh[:d]).reshape(d, nxt.weight.shape[0], nkh, nkw).permute(1, 0, 2, 3).contiguous().to(dt)
             z = torch.einsum("nchw,cd->ndhw", y, q)
@@ -191,6 +196,10 @@ def prune_chain(layers: list[Layer], final: Layer, x_orig: torch.Tensor, x_prune
             y_p = layer.act(layer.conv(cur_in, w_s, b_s))
             idx = _sample(y_p.shape[0], y_p.shape[2] * y_p.shape[3], max(opts.positions, 1), gen)
             q_new = ridge_lstsq(_pixels(y_p, idx), _pixels(z, idx), opts.ridge)  # (k, d)
+            for _ in range(opts.alt_iters):
+                w_s, b_s = _refine_r(layer, cur_in, w_s, b_s, q_new, _pixels(z, idx), idx, opts.alt_steps)
+                y_p = layer.act(layer.conv(cur_in, w_s, b_s))
+                q_new = ridge_lstsq(_pixels(y_p, idx), _pixels(z, idx), opts.ridge)
             z_p = torch.einsum("nchw,cd->ndhw", y_p, q_new)
             err = float((z_p - z).norm() / z.norm().clamp_min(1e-30))
             w_plain = w_s if q_prev is None else torch.einsum("odhw,id->oihw", w_s, q_prev)
@@ -222,6 +231,44 @@ def prune_chain(layers: list[Layer], final: Layer, x_orig: torch.Tensor, x_prune
         w_final = cur_w
     new_final = dataclasses.replace(final, weight=w_final, bias=cur_b)
     return new_layers, new_final, reports, o_final
+
+
+def _embedding_loss(layer: Layer, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, q: torch.Tensor,
+                    z_pix: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """Squared embedding error at the sampled pixels ``idx`` (the same samples step (b) fits)."""
+    y = layer.act(layer.conv(x, w, b))
+    return (_pixels(y, idx) @ q - z_pix).pow(2).sum()
+
+
+def _refine_r(layer: Layer, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, q: torch.Tensor, z_pix: torch.Tensor,
+              idx: torch.Tensor, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Step (a) of the alternation: with Q' fixed, lower ||Q^T y - Q'^T act(R' * z')||^2 over R'
+    (through ReLU and pooling) by gradient steps with backtracking; a step is taken only if the
+    objective falls, so the alternation never increases the embedding error."""
+    w, b = w.clone(), b.clone()
+    lr = None
+    with torch.enable_grad():
+        for _ in range(steps):
+            wv, bv = w.detach().requires_grad_(True), b.detach().requires_grad_(True)
+            loss = _embedding_loss(layer, x, wv, bv, q, z_pix, idx)
+            gw, gb = torch.autograd.grad(loss, (wv, bv))
+            gnorm2 = float((gw ** 2).sum() + (gb ** 2).sum())
+            if gnorm2 == 0:
+                break
+            f0 = float(loss.detach())
+            lr = lr if lr is not None else f0 / gnorm2  # first trial: a "Newton-like" scale
+            for _ in range(20):
+                w_try, b_try = w - lr * gw, b - lr * gb
+                with torch.no_grad():
+                    f1 = float(_embedding_loss(layer, x, w_try, b_try, q, z_pix, idx))
+                if f1 <= f0 - 1e-4 * lr * gnorm2:  # Armijo condition
+                    w, b = w_try.detach(), b_try.detach()
+                    lr *= 2.0
+                    break
+                lr *= 0.5
+            else:
+                break
+    return w, b
 
 
 def _select(method: str, y_full: torch.Tensor, o_next: torch.Tensor, nxt: Layer, w_cur: torch.Tensor, k: int,

@@ -33,12 +33,13 @@ def base_model(cfg: CompressConfig) -> nn.Module:
     return model.eval()
 
 
-def calibration_batch(cfg: CompressConfig) -> torch.Tensor:
-    """Seeded subset of *training* images (never val), evaluation preprocessing."""
+def calibration_batch(cfg: CompressConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Seeded subset of *training* images (never val), evaluation preprocessing, with labels."""
     ds = build_dataset(cfg.dataset, cfg.data_root, "train", augment=False, input_size=cfg.input_size)
     g = torch.Generator().manual_seed(cfg.seed)
     idx = torch.randperm(len(ds), generator=g)[: cfg.calib_images].tolist()
-    return torch.stack([ds[i][0] for i in idx])
+    items = [ds[i] for i in idx]
+    return torch.stack([x for x, _ in items]), torch.tensor([int(y) for _, y in items])
 
 
 def latency_ms(model: nn.Module, size: int, batch: int = 1, repeat: int = 10) -> float:
@@ -55,15 +56,17 @@ def latency_ms(model: nn.Module, size: int, batch: int = 1, repeat: int = 10) ->
     return 1e3 * statistics.median(times)
 
 
-def compress(cfg: CompressConfig, model: nn.Module, calib: torch.Tensor) -> tuple[nn.Module, dict]:
+def compress(cfg: CompressConfig, model: nn.Module, calib: torch.Tensor,
+             labels: torch.Tensor | None = None) -> tuple[nn.Module, dict]:
     if cfg.method in PRUNE_METHODS:
         opts = ChainOptions(method=cfg.method, rank_rule=cfg.rank_rule, energy=cfg.energy, selection=cfg.selection,
-                            refit_r=cfg.refit_r, positions=cfg.positions, seed=cfg.seed)
+                            refit_r=cfg.refit_r, positions=cfg.positions, seed=cfg.seed, alt_iters=cfg.alt_iters,
+                            alt_steps=cfg.alt_steps, rank_eps=cfg.rank_eps, rank_images=cfg.rank_images)
         if cfg.arch == "resnet50":
             if cfg.widths is not None:
                 raise ConfigError("explicit widths are supported for VGG only; use target_speedup for ResNet-50")
-            return compress_resnet(model, calib, opts, cfg.target_speedup)
-        return compress_vgg(model, calib, opts, cfg.target_speedup, cfg.widths, cfg.relu_bound)
+            return compress_resnet(model, calib, opts, cfg.target_speedup, labels=labels)
+        return compress_vgg(model, calib, opts, cfg.target_speedup, cfg.widths, cfg.relu_bound, labels=labels)
     return decompose_model(model, cfg.method, cfg.input_size, cfg.policy, cfg.group_size, cfg.target_reduction,
                            cfg.include_1x1, calib=calib if cfg.refit else None, refit=cfg.refit,
                            backend=cfg.tensor_backend)
@@ -75,11 +78,11 @@ def run(cfg: CompressConfig, out: pathlib.Path, eval_samples: int | None = None,
     model = base_model(cfg)
     if cfg.data_root:
         print(f"[compress] calibrating on {cfg.calib_images} training images", flush=True)
-        calib = calibration_batch(cfg)
+        calib, labels = calibration_batch(cfg)
     else:  # data-free decompositions: random inputs only to verify the rewritten model
-        calib = torch.randn(4, 3, cfg.input_size, cfg.input_size)
+        calib, labels = torch.randn(4, 3, cfg.input_size, cfg.input_size), None
     t0 = time.time()
-    new, info = compress(cfg, model, calib)
+    new, info = compress(cfg, model, calib, labels)
     new = new.eval()
     with torch.no_grad():
         ref, got = model(calib), new(calib)
