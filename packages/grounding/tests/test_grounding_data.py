@@ -179,3 +179,29 @@ def test_target_steps_cover_the_window():
     assert target_steps(q, 0, 16, 1) == (2, 4)  # steps of 2 s: [4, 6), [6, 8), [8, 10)
     d = Query("2", "v", "s", 30.0, ((5.0, 15.0),), times=((1, 2),), num_segments=6)
     assert target_steps(d, 0, 30, 5) == (5, 14)
+
+
+def test_feature_stores_corrupted_files(tmp_path):
+    (tmp_path / "npy").mkdir()
+    (tmp_path / "npy" / "v.npy").write_bytes(b"garbage, not an array")
+    np.save(tmp_path / "npy" / "cube.npy", np.zeros((2, 3, 4), dtype=np.float32))
+    s = FeatureStore(tmp_path / "npy")
+    with pytest.raises(DataFormatError, match=r"v\.npy: not a readable \.npy file"):
+        s.get("v")
+    with pytest.raises(DataFormatError, match=r"must be a non-empty \(F, D\) array, got \(2, 3, 4\)"):
+        s.get("cube")
+    (tmp_path / "npz").mkdir()
+    np.savez(tmp_path / "npz" / "a.npz", other=np.zeros((2, 2)))
+    (tmp_path / "npz" / "b.npz").write_bytes(b"PK broken zip")
+    z = FeatureStore(tmp_path / "npz")
+    with pytest.raises(DataFormatError, match=r"a\.npz: no array 'features' \(has \['other'\]\)"):
+        z.get("a")
+    with pytest.raises(DataFormatError, match=r"b\.npz: not a readable \.npz file"):
+        z.get("b")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataFormatError, match="holds no .npy, .npz or .h5 files"):
+        FeatureStore(tmp_path / "empty")
+    with h5py.File(tmp_path / "g.h5", "w") as h:
+        h.create_group("vid")
+    with pytest.raises(DataFormatError, match="group 'vid' has no 'features' dataset"):
+        FeatureStore(tmp_path / "g.h5").get("vid")

@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     res = ground(model, cfg, vocab, feats, duration, args.query, args.topk, device)
     if args.plot:
         frames, times = film_strip(args.video, duration) if args.video else (None, None)
-        res["plot"] = plot_timeline(args.plot, res["inside"], duration, res["windows"], args.query,
+        res["plot"] = plot_timeline(args.plot, res["inside"], res["plot_duration"], res["windows"], args.query,
                                     frames=frames, frame_times=times)
     if args.out:
         atomic_write_json(args.out, res)

@@ -45,6 +45,6 @@ def main(argv: list[str] | None = None) -> int:
         windows = nms_windows(np.asarray(pr.get("pred_windows", []), dtype=float).reshape(-1, 3), args.nms, 5)
         inside = pr.get("inside") or [0.0]
         written.append(plot_timeline(out / f"query_{qid}.png", inside, q.duration, windows.tolist(), q.sentence,
-                                     gt=q.gt[0]))
+                                     gt=q.gt[0] if q.gt else None))
     print(json.dumps({"written": written}))
     return 0
