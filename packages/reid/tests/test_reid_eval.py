@@ -164,3 +164,48 @@ def test_layumi_mat_and_npz_loading(tmp_path):
     np.savez(tmp_path / "bad.npz", qf=qf, gf=gf[:, :3], q_pids=[1], q_camids=[1], g_pids=[1], g_camids=[1])
     with pytest.raises(DataFormatError, match="equal D"):
         load_features(tmp_path / "bad.npz")
+
+
+@pytest.mark.parametrize("ties", [False, True], ids=["float", "integer-ties"])
+def test_counting_path_equals_sorting_reference(ties):
+    from pkg_shared.metrics.retrieval import evaluate_rankings, market_masks
+
+    rng = np.random.default_rng(5)
+    qp, qc = rng.integers(1, 8, 40), rng.integers(1, 4, 40)
+    gp, gc = rng.integers(-1, 8, 300), rng.integers(1, 4, 300)
+    dist = rng.integers(0, 12, size=(40, 300)).astype(np.float32) if ties else rng.random((40, 300), dtype=np.float32)
+    good, junk = market_masks(qp, qc, gp, gc)
+    ref = evaluate_rankings(dist, good, junk, max_rank=50, invalid_query="zero")
+    for method in ("count", "sort"):
+        got = evaluate(dist, qp, qc, gp, gc, max_rank=50, invalid_query="zero", method=method)
+        for k in ("rank1", "rank5", "mAP_official", "mAP_non_interpolated", "mINP", "num_valid_queries"):
+            assert got[k] == pytest.approx(ref[k], abs=1e-12), (method, k)
+        assert np.allclose(got["cmc"], ref["cmc"])
+        assert np.allclose(got["per_query"]["ap_official"], ref["ap_official"], atol=1e-12)
+
+
+def test_average_query_expansion_hand_case():
+    from pkg_reid.eval.rank import average_query_expansion
+
+    qf = np.array([[1.0, 0.0]], np.float32)
+    gf = np.array([[0.8, 0.6], [0.0, 1.0], [0.6, -0.8]], np.float32)
+    d = distance(qf, gf)  # nearest: gallery 0, then 2, then 1
+    out = average_query_expansion(qf, gf, d, 1)
+    want = np.array([1.8, 0.6]) / np.linalg.norm([1.8, 0.6])  # mean of q and g0, re-normalised
+    assert np.allclose(out[0], want, atol=1e-6)
+    assert np.array_equal(average_query_expansion(qf, gf, d, 0), qf)
+    two = average_query_expansion(qf, gf, d, 2)  # q + g0 + g2 = (2.4, -0.2)
+    assert np.allclose(two[0], np.array([2.4, -0.2]) / np.linalg.norm([2.4, -0.2]), atol=1e-6)
+
+
+def test_aqe_reported_beside_plain_and_helps_clustered_data():
+    rng = np.random.default_rng(4)
+    centres = rng.normal(size=(10, 16))
+    gf = np.repeat(centres, 6, axis=0) + rng.normal(0, 0.7, size=(60, 16))
+    qf = centres + rng.normal(0, 1.2, size=(10, 16))
+    norm = lambda x: (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)  # noqa: E731
+    args = (norm(qf), norm(gf), np.arange(10), np.ones(10), np.repeat(np.arange(10), 6), np.full(60, 2))
+    res = evaluate_arrays(*args, EvalConfig(aqe_k=3))
+    assert res["query_expansion_params"] == {"method": "average", "k": 3}
+    assert res["query_expansion"]["mAP_official"] > res["plain"]["mAP_official"]
+    assert "query_expansion" not in evaluate_arrays(*args, EvalConfig())

@@ -171,6 +171,8 @@ class EvalConfig:
     batch_size: int = 128
     classic_repeats: int = 10
     max_rank: int = 50
+    aqe_k: int = 0  # average query expansion with the top-k gallery features; 0 = off
+    method: Literal["count", "sort"] = "count"  # count: fast exact path; sort: pkg_shared reference
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ Examples:
   reid-eval --features feats.npz
   reid-eval --run runs/litm --rerank --out runs/litm/eval_rerank.json
   reid-eval --features pytorch_result.mat --ap-mode official --per-query-csv ap.csv
-  reid-eval --features feats.npz --protocol cuhk03_classic --set eval.classic_repeats=10
+  reid-eval --features feats.npz --aqe 5        (also average query expansion with the top 5)
+  reid-eval --features feats.npz --protocol cuhk03_classic --set classic_repeats=10
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     src.add_argument("--features", type=pathlib.Path, help=".npz features or layumi pytorch_result.mat")
     src.add_argument("--run", type=pathlib.Path, help="run folder holding features.npz")
     p.add_argument("--rerank", action="store_true", help="also report k-reciprocal re-ranked results")
+    p.add_argument("--aqe", type=int, metavar="K", help="also report average query expansion with the top K")
     p.add_argument("--ap-mode", choices=("official", "non_interpolated", "both"), default="both",
                    help="which AP convention the headline 'mAP' key uses (both are always in the JSON)")
     p.add_argument("--dist", choices=("euclidean", "cosine"), default=None)
@@ -42,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.rerank:
         args.overrides.append("rerank=true")
+    if args.aqe is not None:
+        if args.aqe < 1:
+            raise ConfigError(f"--aqe must be >= 1 (got {args.aqe})")
+        args.overrides.append(f"aqe_k={args.aqe}")
     if args.dist:
         args.overrides.append(f"dist={args.dist}")
     if args.invalid_query:
@@ -61,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                          f"{pq['ap_official'][i]:.6f},{pq['ap_non_interpolated'][i]:.6f}\n")
     out = strip_per_query(res)
     out["source"] = str(path)
-    for part in ("plain", "reranked"):
+    for part in ("plain", "reranked", "query_expansion"):
         if part in out and "mAP_official" in out[part]:
             mode = "official" if args.ap_mode in ("official", "both") else "non_interpolated"
             out[part]["mAP"] = out[part][f"mAP_{mode}"]

@@ -7,15 +7,18 @@ import pathlib
 import numpy as np
 
 from pkg_reid.config import EvalConfig
-from pkg_reid.eval.rank import cuhk03_classic_cmc, distance, evaluate
+from pkg_reid.eval.rank import average_query_expansion, cuhk03_classic_cmc, distance, evaluate
 from pkg_reid.eval.rerank import re_ranking
 from pkg_shared.errors import DataFormatError
 
 FEATURE_KEYS = ("qf", "gf", "q_pids", "q_camids", "g_pids", "g_camids")
 
 
-def evaluate_arrays(qf, gf, q_pids, q_cams, g_pids, g_cams, cfg: EvalConfig, protocol: str = "market") -> dict:
-    """Metrics for one feature set; with ``cfg.rerank`` both plain and re-ranked results."""
+def evaluate_arrays(qf, gf, q_pids, q_cams, g_pids, g_cams, cfg: EvalConfig, protocol: str = "market",
+                    masks=None) -> dict:
+    """Metrics for one feature set: ``plain``, plus ``reranked`` (``cfg.rerank``) and
+    ``query_expansion`` (``cfg.aqe_k > 0``) side by side. ``masks``: (good, junk) overriding the
+    Market rules (Market's ``gt_query`` files)."""
     qf, gf = np.asarray(qf, np.float32), np.asarray(gf, np.float32)
     dist = distance(qf, gf, cfg.dist)
     res: dict = {"dist": cfg.dist, "num_query": len(qf), "num_gallery": len(gf), "protocol": protocol}
@@ -23,12 +26,17 @@ def evaluate_arrays(qf, gf, q_pids, q_cams, g_pids, g_cams, cfg: EvalConfig, pro
         res["plain"] = cuhk03_classic_cmc(dist, q_pids, q_cams, g_pids, g_cams, repeats=cfg.classic_repeats)
     else:
         res["plain"] = evaluate(dist, q_pids, q_cams, g_pids, g_cams, invalid_query=cfg.invalid_query,
-                                max_rank=cfg.max_rank)
+                                max_rank=cfg.max_rank, method=cfg.method, masks=masks)
     if cfg.rerank:
         rr = re_ranking(dist, distance(qf, qf, cfg.dist), distance(gf, gf, cfg.dist), cfg.k1, cfg.k2, cfg.lambda_value)
         res["reranked"] = evaluate(rr, q_pids, q_cams, g_pids, g_cams, invalid_query=cfg.invalid_query,
-                                   max_rank=cfg.max_rank)
+                                   max_rank=cfg.max_rank, method=cfg.method, masks=masks)
         res["rerank_params"] = {"k1": cfg.k1, "k2": cfg.k2, "lambda": cfg.lambda_value}
+    if cfg.aqe_k > 0 and protocol != "cuhk03_classic":
+        qe = distance(average_query_expansion(qf, gf, dist, cfg.aqe_k), gf, cfg.dist)
+        res["query_expansion"] = evaluate(qe, q_pids, q_cams, g_pids, g_cams, invalid_query=cfg.invalid_query,
+                                          max_rank=cfg.max_rank, method=cfg.method, masks=masks)
+        res["query_expansion_params"] = {"method": "average", "k": cfg.aqe_k}
     return res
 
 
