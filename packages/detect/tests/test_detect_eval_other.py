@@ -129,3 +129,31 @@ def test_kitti_difficulty_filters_and_neighbour_class():
     assert r["precision"][0] == 1.0  # at threshold .8 the .9 detection sits on an ignored GT: no FP
     with pytest.raises(ValueError, match="score"):
         kitti_eval.evaluate(gt2, [[_ped(0)]], "Moderate")
+
+
+def test_kitti_overlap_matrix_equals_pairwise_devkit_formula():
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0, 100, (7, 2))
+    a = np.column_stack([a, a + rng.uniform(-5, 40, (7, 2))])  # some degenerate / inverted boxes too
+    b = rng.uniform(0, 100, (5, 2))
+    b = np.column_stack([b, b + rng.uniform(1, 40, (5, 2))])
+    for crit in (-1, 0, 1):
+        m = kitti_eval.overlap_matrix(a, b, crit)
+        ref = [[kitti_eval.box_overlap(x, y, crit) for y in b] for x in a]
+        np.testing.assert_allclose(m, ref, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("diff", ["Easy", "Moderate", "Hard"])
+def test_kitti_evaluator_equals_literal_devkit_loops_on_random_frames(diff):
+    """The precomputed evaluator against the devkit's loops transcribed as they are (benchmarks/)."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).parents[1] / "benchmarks" / "bench_kitti_eval.py"
+    spec = importlib.util.spec_from_file_location("bench_kitti_eval", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    gts, dts = bench.synthetic(60, 30, seed=3)
+    r = kitti_eval.evaluate(gts, dts, diff)
+    assert r["n_gt"] > 20 and 0 < r["ap40"] < 1
+    np.testing.assert_allclose((r["ap11"], r["ap40"]), bench.reference_ap(gts, dts, diff), rtol=0, atol=1e-12)

@@ -26,6 +26,7 @@ A quirk worth knowing: with few GT the thresholds are one per true positive, so 
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 
 import numpy as np
@@ -36,6 +37,21 @@ DIFFICULTIES = {"Easy": (40, 0, 0.15), "Moderate": (25, 1, 0.30), "Hard": (25, 2
 MIN_OVERLAP = 0.5  # Pedestrian, image plane
 N_SAMPLE_PTS = 41
 NO_DETECTION = -10_000_000.0
+
+
+def overlap_matrix(a: np.ndarray, b: np.ndarray, criterion: int = -1) -> np.ndarray:
+    """:func:`box_overlap` for every pair of rows of ``a`` (n, 4) and ``b`` (m, 4), as an (n, m) array."""
+    a = np.asarray(a, np.float64).reshape(-1, 4)
+    b = np.asarray(b, np.float64).reshape(-1, 4)
+    w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+    h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+    inter = np.where((w > 0) & (h > 0), w * h, 0.0)
+    area_a = ((a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]))[:, None]
+    area_b = ((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]))[None, :]
+    den = {-1: area_a + area_b - inter, 0: np.broadcast_to(area_a, inter.shape),
+           1: np.broadcast_to(area_b, inter.shape)}[criterion]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(inter > 0, inter / den, 0.0)
 
 
 def box_overlap(a: np.ndarray, b: np.ndarray, criterion: int = -1) -> float:
@@ -54,12 +70,14 @@ def box_overlap(a: np.ndarray, b: np.ndarray, criterion: int = -1) -> float:
 
 @dataclasses.dataclass
 class _Frame:
-    gt: list[np.ndarray]
+    """One frame after cleanData, with what matching needs precomputed once (not per threshold)."""
+
     ignored_gt: list[int]  # 0 counts, 1 ignored (may absorb a detection), -1 not evaluated
-    dc: list[np.ndarray]
-    det: list[np.ndarray]
-    score: np.ndarray
+    score: list[float]
     ignored_det: list[int]  # 0 counts, 1 ignored (too small), -1 other class
+    candidates: list[list[tuple[int, float]]]  # per GT: (detection, IoU) with IoU > MIN_OVERLAP, det order
+    fp_pool: list[bool]  # detection could be a FP: ignored_det == 0 and not inside a DontCare box
+    fp_scores: list[float]  # sorted scores of the fp_pool detections
 
 
 def clean_frame(gt: list[KittiObject], dt: list[KittiObject], difficulty: str, cls: str = "Pedestrian") -> tuple[_Frame, int]:
@@ -78,7 +96,7 @@ def clean_frame(gt: list[KittiObject], dt: list[KittiObject], difficulty: str, c
             ignored_gt.append(1)
         else:
             ignored_gt.append(-1)
-    dc = [np.asarray(g.box, float) for g in gt if g.type.lower() == "dontcare"]
+    dc = np.array([g.box for g in gt if g.type.lower() == "dontcare"], np.float64).reshape(-1, 4)
     ignored_det = []
     for d in dt:
         if d.score is None:
@@ -90,50 +108,53 @@ def clean_frame(gt: list[KittiObject], dt: list[KittiObject], difficulty: str, c
             ignored_det.append(0)
         else:
             ignored_det.append(-1)
-    frame = _Frame([np.asarray(g.box, float) for g in gt], ignored_gt, dc, [np.asarray(d.box, float) for d in dt],
-                   np.array([d.score for d in dt], dtype=np.float64), ignored_det)
+    gboxes = np.array([g.box for g in gt], np.float64).reshape(-1, 4)
+    dboxes = np.array([d.box for d in dt], np.float64).reshape(-1, 4)
+    iou = overlap_matrix(gboxes, dboxes, -1)
+    cands = [[(int(j), float(iou[i, j])) for j in np.nonzero(iou[i] > MIN_OVERLAP)[0]] for i in range(len(gt))]
+    in_dc = (overlap_matrix(dboxes, dc, 0) > MIN_OVERLAP).any(axis=1)
+    scores = [float(d.score) for d in dt]
+    pool = [ig == 0 and not c for ig, c in zip(ignored_det, in_dc)]
+    frame = _Frame(ignored_gt, scores, ignored_det, cands, pool, sorted(s for s, p in zip(scores, pool) if p))
     return frame, n_gt
 
 
 def frame_statistics(fr: _Frame, compute_fp: bool, thresh: float = 0.0) -> tuple[int, int, int, list[float]]:
-    """computeStatistics: (tp, fp, fn, scores of the true positives) of one frame."""
-    n_det = len(fr.det)
-    assigned = np.zeros(n_det, bool)
-    below = fr.score < thresh if compute_fp else np.zeros(n_det, bool)
+    """computeStatistics: (tp, fp, fn, scores of the true positives) of one frame.
+
+    Detections scoring below ``thresh`` are left out when ``compute_fp``. FP = detections of the class,
+    not too small, above the threshold, not assigned to a GT and not inside a DontCare box (the
+    devkit's count minus its DontCare subtraction, which removes each such detection once).
+    """
+    assigned: set[int] = set()
     tp = fn = 0
     tp_scores: list[float] = []
-    for i, g in enumerate(fr.gt):
-        if fr.ignored_gt[i] == -1:
+    for i, ig in enumerate(fr.ignored_gt):
+        if ig == -1:
             continue
         det_idx, valid, max_iou, assigned_ignored = -1, NO_DETECTION, 0.0, False
-        for j in range(n_det):
-            if fr.ignored_det[j] == -1 or assigned[j] or below[j]:
+        for j, iou in fr.candidates[i]:  # every branch needs IoU > MIN_OVERLAP
+            if fr.ignored_det[j] == -1 or j in assigned or (compute_fp and fr.score[j] < thresh):
                 continue
-            iou = box_overlap(fr.det[j], g, -1)
-            if not compute_fp and iou > MIN_OVERLAP and fr.score[j] > valid:
+            if not compute_fp and fr.score[j] > valid:
                 det_idx, valid = j, fr.score[j]
-            elif compute_fp and iou > MIN_OVERLAP and (iou > max_iou or assigned_ignored) and fr.ignored_det[j] == 0:
+            elif compute_fp and (iou > max_iou or assigned_ignored) and fr.ignored_det[j] == 0:
                 max_iou, det_idx, valid, assigned_ignored = iou, j, 1.0, False
-            elif compute_fp and iou > MIN_OVERLAP and valid == NO_DETECTION and fr.ignored_det[j] == 1:
+            elif compute_fp and valid == NO_DETECTION and fr.ignored_det[j] == 1:
                 det_idx, valid, assigned_ignored = j, 1.0, True
         if valid == NO_DETECTION:
-            if fr.ignored_gt[i] == 0:
+            if ig == 0:
                 fn += 1
-        elif fr.ignored_gt[i] == 1 or fr.ignored_det[det_idx] == 1:
-            assigned[det_idx] = True
+        elif ig == 1 or fr.ignored_det[det_idx] == 1:
+            assigned.add(det_idx)
         else:
             tp += 1
-            tp_scores.append(float(fr.score[det_idx]))
-            assigned[det_idx] = True
+            tp_scores.append(fr.score[det_idx])
+            assigned.add(det_idx)
     fp = 0
     if compute_fp:
-        counted = ~assigned & ~below & (np.asarray(fr.ignored_det, int) == 0) if n_det else np.zeros(0, bool)
-        fp = int(counted.sum())
-        for box in fr.dc:  # detections in DontCare areas are not false positives
-            for j in np.nonzero(counted)[0]:
-                if not assigned[j] and box_overlap(fr.det[j], box, 0) > MIN_OVERLAP:
-                    assigned[j] = True
-                    fp -= 1
+        fp = len(fr.fp_scores) - bisect.bisect_left(fr.fp_scores, thresh)
+        fp -= sum(1 for j in assigned if fr.fp_pool[j] and fr.score[j] >= thresh)
     return tp, fp, fn, tp_scores
 
 
