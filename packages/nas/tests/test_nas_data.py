@@ -160,3 +160,21 @@ def test_file_datasets_through_splits(tmp_path, dataset):
     for ds in (s.train, s.val, s.test):
         x, y = ds[0]
         assert x.shape == (3, size, size) and 0 <= int(y) < 3
+
+
+def test_imagenet_corrupt_devkit_and_count_mismatch(tmp_path):
+    fake.write_imagenet(tmp_path, classes=3, per_class=2, val_per_class=2, val_layout="flat")
+    data = tmp_path / "ILSVRC2012_devkit_t12" / "data"
+    gt = data / "ILSVRC2012_validation_ground_truth.txt"
+    lines = gt.read_text().splitlines()
+    gt.write_text("\n".join(lines[:-1]) + "\n")  # one label short
+    with pytest.raises(DataFormatError, match=r"ground_truth.txt: 5 labels but 6 val images"):
+        imagenet.val_items(tmp_path)
+    gt.write_text("\n".join(lines[:-1] + ["4"]) + "\n")  # ID 4 is the internal (non-leaf) synset
+    with pytest.raises(DataFormatError, match=r"ground_truth.txt:6: ILSVRC2012_ID 4 is not a leaf synset"):
+        imagenet.val_items(tmp_path)
+    (data / "meta.mat").write_bytes(b"MATLAB 5.0 MAT-file, truncated")
+    with pytest.raises(DataFormatError, match=r"meta.mat: "):
+        imagenet.val_items(tmp_path)
+    rep = imagenet.check(tmp_path)  # the check reports the problem instead of stopping
+    assert rep["splits"]["train"]["images"] == 6 and len(rep["problems"]) == 1 and "meta.mat" in rep["problems"][0]
