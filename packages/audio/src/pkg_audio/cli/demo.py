@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     make_fake(out / "data", num_classes=12, clips=(192, 0, 36), seconds=(1.0, 1.0), seed=seed)
     cfg = load("tiny_fake", [f"data.root={out / 'data'}", f"train.iterations={args.iterations}",
                              f"train.eval_every={max(1, args.iterations // 2)}", f"train.seed={seed}",
-                             "data.train_csvs=[balanced_train_segments.csv]"])
+                             "data.train_csvs=[balanced_train_segments.csv]",
+                             # batch 16 instead of the recipe's 8: +0.1 mAP at 100 iterations for ~15 s more
+                             "train.batch_size=16"])
     say(f"training {cfg.model.variant} (tiny widths): {cfg.mix.mixing} for {cfg.mix.mix_fraction:.0%} of "
         f"{args.iterations} iterations, then fine-tuning")
     res = train(cfg, out / "run", device="cpu", echo=say)
