@@ -190,3 +190,19 @@ def test_temporal_model_overfits_clips(tmp_path, caltech_root, tiny_overrides):
     trained = load_checkpoint(tmp_path / "t" / "last.pt")["model"]
     for part in ("reduce.0.weight", "lstm.cell.conv.weight", "heads.top.weight"):
         assert not torch.equal(fresh[part], trained[part]), part
+
+
+def test_citypersons_validation_uses_val_split_and_official_evaluator(tmp_path, tiny_overrides):
+    from pkg_detect.data import fake
+    from pkg_detect.engine.validate import build_valset, validate
+    from pkg_detect.models import build_model
+
+    root = fake.make_citypersons(tmp_path / "cp", n_images=2, size=(256, 512))
+    cfg = C.load("tll_citypersons", tiny_overrides + ["data.input_scale=0.5", "train.val_every=1", "data.crop=null"])
+    vs = build_valset(cfg, root)
+    assert vs.kind == "citypersons" and len(vs.items) == 2
+    # fake heights 300/160/90/60/40 px at 1024 rows, here x 1/4: only the 75-px one per image is Reasonable (h >= 50)
+    torch.manual_seed(0)
+    r = validate(build_model(cfg), cfg, vs)
+    assert r["setup"] == "Reasonable" and r["frames"] == 2 and r["n_gt"] == 2
+    assert 0.0 <= r["mr"] <= 1.0
