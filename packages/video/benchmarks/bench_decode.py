@@ -102,22 +102,29 @@ def shared_reader(path: str, indices: list[int]) -> np.ndarray:
     return out
 
 
-def timed(fn: Callable[[], object], repeat: int) -> dict[str, float]:
-    fn()  # warm-up (page cache, lazy imports)
-    wall, cpu = [], []
-    for _ in range(repeat):
-        w0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - w0)
-        cpu.append(time.process_time() - c0)
-    return {"median_s": statistics.median(wall), "cpu_median_s": statistics.median(cpu), "repeat": repeat}
+def timed_interleaved(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, dict[str, float]]:
+    """Median wall and CPU time of each function; one call of each per round, in rotating order, so
+    that load changes on a shared machine hit all readers alike."""
+    for fn in fns.values():
+        fn()  # warm-up (page cache, lazy imports)
+    names = list(fns)
+    wall: dict[str, list[float]] = {k: [] for k in names}
+    cpu: dict[str, list[float]] = {k: [] for k in names}
+    for r in range(repeat):
+        for k in names[r % len(names):] + names[:r % len(names)]:
+            w0, c0 = time.perf_counter(), time.process_time()
+            fns[k]()
+            wall[k].append(time.perf_counter() - w0)
+            cpu[k].append(time.process_time() - c0)
+    return {k: {"median_s": statistics.median(wall[k]), "cpu_median_s": statistics.median(cpu[k]), "repeat": repeat}
+            for k in names}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", help="JSON file")
     ap.add_argument("--clips", type=int, default=1000, help="clips decoded for the memory check")
-    ap.add_argument("--repeat", type=int, default=5, help="timed repetitions (each decodes 10 clips)")
+    ap.add_argument("--repeat", type=int, default=5, help="timed rounds (each reader decodes 10 clips per round)")
     args = ap.parse_args()
     import cv2
 
@@ -148,9 +155,12 @@ def main() -> None:
             def run_all(fn, path=path, sets=sets):
                 return [fn(path, ix) for ix in sets]
 
-            base = timed(lambda: run_all(opencv_frame_by_frame), args.repeat)
-            for rname, fn in readers.items():
-                cand = timed(lambda fn=fn: run_all(fn), args.repeat)
+            fns = {"baseline": lambda: run_all(opencv_frame_by_frame)}
+            fns.update({k: (lambda fn=fn: run_all(fn)) for k, fn in readers.items()})
+            times = timed_interleaved(fns, args.repeat)
+            base = times["baseline"]
+            for rname in readers:
+                cand = times[rname]
                 results.append({
                     "name": f"{clip_len}x{interval} clip, {vname}: {rname} vs OpenCV frame-by-frame",
                     "candidate": {k: v / 10 if k.endswith("_s") else v for k, v in cand.items()},

@@ -11,15 +11,6 @@ import torch
 from pkg_video.cli import coef, data, demo, export, import_mmaction, infer, train
 from pkg_video.cli import eval as eval_cli
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one intra-op thread is as fast and does not oversubscribe shared CI cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 MAINS = {"video-train": train.main, "video-eval": eval_cli.main, "video-infer": infer.main, "video-data": data.main,
          "video-coef": coef.main, "video-export": export.main, "video-import-mmaction": import_mmaction.main,
          "video-demo": demo.main}

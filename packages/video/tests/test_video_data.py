@@ -14,15 +14,6 @@ from pkg_video.data.sampling import clip_frames, multi_clip_starts, train_start
 from pkg_video.data.transforms import rescale_size, three_crop_offsets
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one intra-op thread is as fast and does not oversubscribe shared CI cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def k400(tmp_path_factory):
     return make_fake_kinetics(tmp_path_factory.mktemp("k") / "k400", num_classes=4,

@@ -10,15 +10,6 @@ from pkg_video.config import ModelConfig
 from pkg_video.models import build_model, cost_layers, fold_cost, load_imagenet_2d
 from pkg_video.models.cost_conv import CoSTConv
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one intra-op thread is as fast and does not oversubscribe shared CI cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 # Spec §3.3 (analytic counts, BN affine included): backbone params, total K400, MACs of one 8x224x224 view
 SPEC = {
     "c2d_r50": (23_508_032, 24_327_632, 19.5),

@@ -11,15 +11,6 @@ from pkg_video.engine.checkpoint import load_trained
 from pkg_video.engine.train import train
 from pkg_video.models import build_model, cost_layers
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one intra-op thread is as fast and does not oversubscribe shared CI cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 TINY = dict(width=4, stage_blocks=[1, 1, 1, 1], dropout=0.0)
 
 
