@@ -34,6 +34,13 @@ def test_bad_inputs_give_exit_2(capsys, tmp_path):
     assert "model.widht" in err
     err = _one_line_error(capsys, train.main(["--config", "no_such_recipe", "--root", "x", "--out", str(tmp_path)]))
     assert "no_such_recipe" in err
+
+
+def test_train_bad_validation_videos_writes_nothing(capsys, tmp_path, caltech_root, tiny_overrides):
+    sets = [a for o in tiny_overrides + ["train.val_every=1", "train.val_videos=[set05/V011]"] for a in ("--set", o)]
+    err = _one_line_error(capsys, train.main(["--config", "tll_caltech", "--root", str(caltech_root),
+                                              "--out", str(tmp_path / "run"), *sets]))
+    assert "set05/V011" in err and not (tmp_path / "run").exists()
     bad = tmp_path / "dt.json"
     bad.write_text("{oops")
     err = _one_line_error(capsys, ev.main(["citypersons", "--gt", str(bad), "--dets", str(bad)]))

@@ -47,7 +47,12 @@ def _freeze_bn(model: torch.nn.Module) -> None:
 
 def train(cfg: DetectConfig, out: str | pathlib.Path, root: str | pathlib.Path | None = None,
           samples: list[Sample] | None = None, resume: bool = False, device: torch.device | str = "cpu",
-          quiet: bool = False) -> dict:
+          quiet: bool = False, run_log: bool = False) -> dict:
+    """Train ``cfg`` into the run folder ``out``; ``run_log`` also logs to ``out/run.log`` (rank 0).
+
+    Inputs are checked (samples, validation videos, checkpoint to initialise from) before anything is
+    written to ``out``.
+    """
     out = pathlib.Path(out)
     device = torch.device(device)
     info = dist.init_from_env(device)
@@ -104,6 +109,10 @@ def train(cfg: DetectConfig, out: str | pathlib.Path, root: str | pathlib.Path |
 
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
+        if run_log:
+            from pkg_shared.logging import setup
+
+            setup(out, rank=info.rank)
         dump_yaml(cfg, out / "config.yaml")
         if step == 0 and (out / "metrics.csv").exists():
             (out / "metrics.csv").unlink()  # a fresh run starts a fresh curve
