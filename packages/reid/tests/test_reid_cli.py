@@ -85,6 +85,15 @@ def test_train_eval_extract_vis_export_report(tmp_path, capsys, market_root, tin
     assert len((tmp_path / "ap.csv").read_text().splitlines()) == 1 + res["plain"]["num_queries"]
     assert eval_cli.main(["--features", str(run / "features.npz"), "--out", str(tmp_path / "e.json")]) == 0
     assert json.loads((tmp_path / "e.json").read_text())["plain"]["num_queries"] == res["plain"]["num_queries"]
+    # good/junk from the fake set's gt_query files give the rule-based numbers; AQE reported beside plain
+    capsys.readouterr()
+    assert eval_cli.main(["--run", str(run), "--gt-query", str(market_root), "--aqe", "2"]) == 0
+    gt = json.loads(capsys.readouterr().out)
+    assert gt["good_junk_from"].startswith("gt_query") and gt["plain"]["masks"] == "given"
+    assert gt["plain"]["mAP_official"] == res["plain"]["mAP_official"]
+    assert gt["query_expansion_params"]["k"] == 2 and "mAP_official" in gt["query_expansion"]
+    assert eval_cli.main(["--run", str(run), "--aqe", "0"]) == 2
+    assert "--aqe must be >= 1" in _err(capsys)
     # own crops
     assert extract_cli.main(["--run", str(run), "--images", str(market_root / "query"), "--out",
                              str(tmp_path / "own.npz")]) == 0

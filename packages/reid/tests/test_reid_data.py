@@ -172,3 +172,66 @@ def test_cuhk03_check_lists_every_problem(tmp_path, capsys):
     assert "4 problem(s) found" in out
     with pytest.raises(DataFormatError):  # the reader itself still stops at the first problem
         cuhk03.read(root)
+
+
+def test_market_gt_query_cross_check(tmp_path, capsys):
+    from pkg_reid.cli.data import main
+    from pkg_reid.eval.rank import evaluate
+    from pkg_shared.metrics.retrieval import market_masks
+
+    base = make_market(tmp_path, ids=3, cams=2, per_cam=2, junk=2)
+    s = market1501.read(base)
+    q, g = s.query, s.gallery
+    good, junk = market1501.gt_query_masks(base, [x.path for x in q], [x.path for x in g])
+    # 1-based indices into the sorted listing: the names they point at carry the query's id, other cameras
+    listing = sorted(p.name for p in (base / "bounding_box_test").glob("*.jpg"))
+    idx = loadmat(str(base / "gt_query" / f"{pathlib_stem(q[0].path)}_good.mat"))["good_index"].ravel().astype(int)
+    named = {market1501.parse_name(listing[i - 1]) for i in idx}
+    assert len(idx) == 2 and all(pid == q[0].pid and cam != q[0].camid for pid, cam in named)
+    assert sorted(pathlib_name(g[j].path) for j in np.nonzero(good[0])[0]) == sorted(listing[i - 1] for i in idx)
+    rg, rj = market_masks(np.array([x.pid for x in q]), np.array([x.camid for x in q]),
+                          np.array([x.pid for x in g]), np.array([x.camid for x in g]))
+    assert np.array_equal(good, rg) and np.array_equal(junk, rj)
+    dist = np.random.default_rng(0).random((len(q), len(g)))
+    args = ([x.pid for x in q], [x.camid for x in q], [x.pid for x in g], [x.camid for x in g])
+    assert evaluate(dist, *args, masks=(good, junk))["mAP_official"] == evaluate(dist, *args)["mAP_official"]
+    assert main(["check", "--dataset", "market1501", "--root", str(base)]) == 0
+    assert "good lists differ for 0, junk lists for 0" in capsys.readouterr().out
+    # one query's good list loses an entry, another's junk file points outside the gallery
+    victim = base / "gt_query" / f"{pathlib_stem(q[1].path)}_good.mat"
+    savemat(str(victim), {"good_index": loadmat(str(victim))["good_index"][:, 1:]})
+    broken = base / "gt_query" / f"{pathlib_stem(q[2].path)}_junk.mat"
+    savemat(str(broken), {"junk_index": np.array([[1.0, 999.0]])})
+    assert main(["check", "--dataset", "market1501", "--root", str(base)]) == 1
+    out = capsys.readouterr().out
+    assert str(broken) in out and "999" in out
+    savemat(str(broken), {"junk_index": loadmat(str(base / "gt_query" / f"{pathlib_stem(q[3].path)}_junk.mat"))
+                          ["junk_index"]})
+    assert main(["check", "--dataset", "market1501", "--root", str(base)]) == 1
+    out = capsys.readouterr().out
+    assert f"{q[1].path}: gt_query good list differs" in out and "(0 only in the file, 1 only in the rules)" in out
+
+
+def pathlib_stem(p):
+    import pathlib
+
+    return pathlib.Path(p).stem
+
+
+def pathlib_name(p):
+    import pathlib
+
+    return pathlib.Path(p).name
+
+
+def test_market_500k_distractor_folder(tmp_path):
+    base = make_market(tmp_path, ids=2, cams=2, per_cam=1, extra_distractors=3, gt_query=False)
+    shutil.copy(next((base / "images").iterdir()), base / "images" / "00000042.jpg")  # not in the Market scheme
+    plain = market1501.read(base)
+    s = market1501.read(base, distractors=True)
+    assert s.name == "market1501+500k" and len(s.gallery) == len(plain.gallery) + 4
+    extra = s.gallery[len(plain.gallery):]
+    assert all(x.pid == 0 for x in extra) and sorted(x.camid for x in extra)[0] == 0
+    shutil.rmtree(base / "images")
+    with pytest.raises(DataFormatError, match="500k distractor folder not found"):
+        market1501.read(base, distractors=True)

@@ -116,6 +116,7 @@ class DataConfig:
     cuhk03_version: Literal["labeled", "detected"] = "labeled"
     cuhk03_protocol: Literal["new", "classic"] = "new"
     cuhk03_split: int = 0
+    market_distractors: bool = False  # append Market-1501+500k images/ to the gallery
     height: int = 256
     width: int = 128
     num_ids: int = 16  # P

@@ -2,6 +2,7 @@
 
 Examples:
   reid-data check --dataset market1501 --root /data/Market-1501-v15.09.15
+  reid-data check --dataset market1501 --root /data/Market-1501-v15.09.15 --distractors   (+500k images/)
   reid-data check --dataset cuhk03 --root /data/cuhk03 --cuhk03-version detected --cuhk03-protocol classic
   reid-data make-fake --dataset market1501 --out /tmp/fake_market --ids 12 --cams 3
 """
@@ -22,8 +23,12 @@ DATASETS = ("market1501", "dukemtmcreid", "cuhk03")
 
 
 def _check(args) -> int:
+    gt = None
     if args.dataset == "market1501":
-        s = market1501.read(args.root, collect_problems=True)
+        s = market1501.read(args.root, collect_problems=True, distractors=args.distractors)
+        if (market1501.find_root(args.root) / "gt_query").is_dir():
+            gt, gt_problems = market1501.cross_check_gt_query(args.root, s)
+            s.problems.extend(gt_problems)
     elif args.dataset == "dukemtmcreid":
         s = dukemtmc.read(args.root, collect_problems=True)
     else:
@@ -38,11 +43,14 @@ def _check(args) -> int:
     missing = sorted(q_ids - {x.pid for x in s.gallery})
     if missing:
         s.problems.append(f"{len(missing)} query identities have no gallery image (e.g. {missing[:5]})")
+    if gt is not None and gt["checked"]:
+        print(f"gt_query cross-check: {gt['queries']} queries; good lists differ for {gt['good_differs']}, "
+              f"junk lists for {gt['junk_differs']}")
     for p in s.problems:
         print(f"problem: {p}")
     print(f"{len(s.problems)} problem(s) found")
     if args.json:
-        print(json.dumps({"dataset": s.name, "splits": stats, "problems": s.problems}))
+        print(json.dumps({"dataset": s.name, "splits": stats, "gt_query": gt, "problems": s.problems}))
     return 1 if s.problems else 0
 
 
@@ -67,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--cuhk03-version", choices=("labeled", "detected"), default="labeled")
     c.add_argument("--cuhk03-protocol", choices=("new", "classic"), default="new")
     c.add_argument("--split", type=int, default=0, help="CUHK03 classic split index (0-19)")
+    c.add_argument("--distractors", action="store_true", help="Market-1501: add the 500k images/ folder to the gallery")
     c.add_argument("--json", action="store_true", help="also print the statistics as one JSON line")
     f = sub.add_parser("make-fake", help="write a tiny dataset in the exact official format")
     f.add_argument("--dataset", choices=DATASETS, required=True)

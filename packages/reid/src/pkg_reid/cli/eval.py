@@ -8,6 +8,7 @@ Examples:
   reid-eval --run runs/litm --rerank --out runs/litm/eval_rerank.json
   reid-eval --features pytorch_result.mat --ap-mode official --per-query-csv ap.csv
   reid-eval --features feats.npz --aqe 5        (also average query expansion with the top 5)
+  reid-eval --run runs/litm --gt-query /data/Market-1501-v15.09.15   (good/junk from gt_query/*.mat)
   reid-eval --features feats.npz --protocol cuhk03_classic --set classic_repeats=10
 """
 
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dist", choices=("euclidean", "cosine"), default=None)
     p.add_argument("--invalid-query", choices=("skip", "zero"), default=None)
     p.add_argument("--protocol", choices=("market", "cuhk03_classic"), default="market")
+    p.add_argument("--gt-query", type=pathlib.Path, metavar="MARKET_ROOT",
+                   help="take good/junk from Market's gt_query/*.mat instead of the id/camera rules")
     p.add_argument("--per-query-csv", type=pathlib.Path, help="write per-query AP (both conventions)")
     p.add_argument("--out", type=pathlib.Path, help="write the JSON here instead of stdout")
     args = p.parse_args(argv)
@@ -57,7 +60,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.run is not None and not path.is_file():
         raise ConfigError(f"{path}: the run has no features.npz (train to the end or run reid-extract)")
     f = load_features(path)
-    res = evaluate_arrays(f["qf"], f["gf"], f["q_pids"], f["q_camids"], f["g_pids"], f["g_camids"], cfg, args.protocol)
+    masks = None
+    if args.gt_query is not None:
+        from pkg_reid.data.market1501 import gt_query_masks
+
+        if "q_paths" not in f or args.protocol != "market":
+            raise ConfigError(f"{path}: --gt-query needs a market-protocol .npz with q_paths/g_paths (reid-extract)")
+        masks = gt_query_masks(args.gt_query, f["q_paths"], f["g_paths"])
+    res = evaluate_arrays(f["qf"], f["gf"], f["q_pids"], f["q_camids"], f["g_pids"], f["g_camids"], cfg, args.protocol,
+                          masks)
     if args.per_query_csv and args.protocol == "market":
         pq = res["plain"]["per_query"]
         with atomic_open(args.per_query_csv, "w", encoding="utf-8") as fh:
@@ -67,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                          f"{pq['ap_official'][i]:.6f},{pq['ap_non_interpolated'][i]:.6f}\n")
     out = strip_per_query(res)
     out["source"] = str(path)
+    out["good_junk_from"] = "market_rules" if masks is None else f"gt_query ({args.gt_query})"
     for part in ("plain", "reranked", "query_expansion"):
         if part in out and "mAP_official" in out[part]:
             mode = "official" if args.ap_mode in ("official", "both") else "non_interpolated"

@@ -17,7 +17,7 @@ def load_splits(cfg: DataConfig, root: str | None = None, collect_problems: bool
     if not root:
         raise ConfigError("no dataset root: pass --root DIR or set data.root")
     if cfg.dataset == "market1501":
-        return market1501.read(root, collect_problems=collect_problems)
+        return market1501.read(root, collect_problems=collect_problems, distractors=cfg.market_distractors)
     if cfg.dataset == "dukemtmcreid":
         return dukemtmc.read(root, collect_problems=collect_problems)
     if cfg.dataset == "cuhk03":

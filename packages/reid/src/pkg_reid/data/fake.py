@@ -49,8 +49,12 @@ def _write(path: pathlib.Path, img: np.ndarray) -> None:
 def make_market(
     out: str | pathlib.Path, *, ids: int = 12, cams: int = 3, per_cam: int = 2, test_ids: int | None = None,
     distractors: int = 4, junk: int = 3, nested: bool = True, seed: int = 0, height: int = 128, width: int = 64,
+    gt_query: bool = True, extra_distractors: int = 0,
 ) -> pathlib.Path:
-    """Market-1501 tree; returns the folder holding bounding_box_train/query/bounding_box_test."""
+    """Market-1501 tree; returns the folder holding bounding_box_train/query/bounding_box_test.
+
+    ``gt_query`` also writes the per-query good/junk index files; ``extra_distractors`` writes that
+    many images into ``images/`` (the Market-1501+500k layout)."""
     out = pathlib.Path(out)
     base = out / "Market-1501-v15.09.15" if nested else out
     rng = np.random.default_rng(seed)
@@ -80,8 +84,36 @@ def make_market(
         img = draw_person(test_pids[i % len(test_pids)], 1 + i % cams, rng, height, width, seed)
         img[: height // 2] = img[0, 0]
         _write(base / "bounding_box_test" / name(-1, 1 + i % cams), img)
+    for i in range(extra_distractors):
+        _write(base / "images" / name(0, 1 + i % cams), draw_person(20_000 + i, 1 + i % cams, rng, height, width, seed))
+    if gt_query:
+        write_gt_query(base)
     (base / "readme.txt").write_text("Synthetic Market-1501-format data written by pkg-reid (reid-data make-fake).\n")
     return base
+
+
+def write_gt_query(base: pathlib.Path) -> None:
+    """``gt_query/{query}_good.mat`` / ``_junk.mat`` as the MATLAB code reads them: 1-based indices
+    into the name-sorted ``bounding_box_test`` listing; good = same id other camera, junk = same id
+    same camera plus every -1 image."""
+    from scipy.io import savemat
+
+    from pkg_reid.data.market1501 import parse_name
+
+    gallery = [parse_name(n) for n in sorted(p.name for p in (base / "bounding_box_test").glob("*.jpg"))]
+    g_ids = np.array([g[0] for g in gallery])
+    g_cams = np.array([g[1] for g in gallery])
+    for q in sorted((base / "query").glob("*.jpg")):
+        pid, cam = parse_name(q.name)
+        good = np.nonzero((g_ids == pid) & (g_cams != cam))[0] + 1
+        junk = np.nonzero(((g_ids == pid) & (g_cams == cam)) | (g_ids == -1))[0] + 1
+        for kind, idx in (("good", good), ("junk", junk)):
+            target = base / "gt_query" / f"{q.stem}_{kind}.mat"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.tmp")
+            with open(tmp, "wb") as fh:
+                savemat(fh, {f"{kind}_index": idx.astype(np.float64)[None, :]})
+            os.replace(tmp, target)
 
 
 def make_duke(
