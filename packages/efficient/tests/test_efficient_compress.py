@@ -280,3 +280,70 @@ def _acc_projected(m, mod, w, u, k, x, y):
         a = float((m(x).argmax(1) == y).float().mean()) * 100
         mod.weight.copy_(old)
     return a
+
+
+def test_jacobian_spectrum_of_a_linear_network_is_its_weight_spectrum():
+    from pkg_efficient.compress.fga import jacobian_spectrum
+
+    torch.manual_seed(0)
+    lin = nn.Linear(3 * 4 * 4, 5, bias=True)
+    with torch.no_grad():
+        lin.weight[4] = lin.weight[3] * 2  # rank 4: one singular value is exactly 0 -> degenerate
+    model = nn.Sequential(nn.Flatten(), lin).double()
+    res = jacobian_spectrum(model, torch.randn(2, 3, 4, 4, dtype=torch.float64))
+    s = torch.linalg.svdvals(lin.weight.double())
+    assert res["sigma_mean"] == pytest.approx(s.tolist(), abs=1e-9)
+    assert res["degenerate_fraction"] == pytest.approx(1 / 5)
+    assert res["log10_condition"] == pytest.approx(float(torch.log10(s[0] / s[3])))
+
+
+def test_compress_cli_fga_finetune_logs_degeneracy_and_jacobian(tmp_path, capsys):
+    import json
+
+    from pkg_efficient.cli import compress as compress_cli
+    from pkg_efficient.data.cifar import write_fake_cifar
+    from pkg_efficient.engine.modelio import save_model
+    from pkg_efficient.models import build_model
+
+    write_fake_cifar(tmp_path / "data", "cifar10", n_train=16, n_test=8, seed=0)
+    torch.manual_seed(0)
+    save_model(tmp_path / "base.pt", build_model("resnet20", num_classes=10), {"name": "resnet20", "num_classes": 10})
+    rc = compress_cli.main(["fga", "--arch", "resnet20", "--weights", str(tmp_path / "base.pt"), "--dataset", "cifar10",
+                            "--data", str(tmp_path / "data"), "--input-size", "32", "--num-classes", "10",
+                            "--calib-images", "8", "--finetune-epochs", "2", "--set", "jacobian_samples=2",
+                            "--set", "group_size=4", "--set", "batch_size=8", "--out", str(tmp_path / "out")])
+    assert rc == 0, capsys.readouterr().err
+    rep = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert [c["epoch"] for c in rep["finetune_curve"]] == [1, 2]
+    assert all(0 <= c["weq_degenerate_fraction"] <= 1 and "jacobian_degenerate_fraction" in c for c in rep["finetune_curve"])
+    assert rep["accuracy_after_1_epoch"]["top1"] == rep["finetune_curve"][0]["top1"]
+    assert set(rep["jacobian"]) == {"before", "after"} and rep["jacobian"]["after"]["samples"] == 2
+
+
+def test_compress_cli_ldrf_cifar_resnet_basic_blocks(tmp_path, capsys):
+    """LDRF on a CIFAR ResNet (basic blocks) with the accuracy rank rule and one alternation; the
+    checkpoint rebuilds as a real smaller model whose outputs match the report's logits."""
+    import json
+
+    from pkg_efficient.cli import compress as compress_cli
+    from pkg_efficient.data.cifar import write_fake_cifar
+    from pkg_efficient.engine.modelio import load_model, save_model
+    from pkg_efficient.flops import count
+    from pkg_efficient.models import build_model
+
+    write_fake_cifar(tmp_path / "data", "cifar10", n_train=16, n_test=8, seed=0)
+    torch.manual_seed(0)
+    base = _randomise_bn(build_model("resnet20", num_classes=10))
+    save_model(tmp_path / "base.pt", base, {"name": "resnet20", "num_classes": 10})
+    rc = compress_cli.main(["ldrf", "--arch", "resnet20", "--weights", str(tmp_path / "base.pt"), "--dataset", "cifar10",
+                            "--data", str(tmp_path / "data"), "--input-size", "32", "--num-classes", "10",
+                            "--calib-images", "16", "--target-speedup", "1.5", "--alt-iters", "1",
+                            "--rank-rule", "accuracy", "--set", "alt_steps=2", "--out", str(tmp_path / "out")])
+    assert rc == 0, capsys.readouterr().err
+    rep = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert rep["rank_rule"] == "accuracy" and rep["config"]["alt_iters"] == 1
+    assert len(rep["layers"]) == 9  # one internal width per basic block
+    assert rep["speedup_theoretical"]["conv_only"] >= 1.5 * 0.999
+    small, _ = load_model(tmp_path / "out" / "compressed.pt")
+    assert count(small, 32)["conv_macs"] == pytest.approx(rep["conv_madds_M"]["after"] * 1e6)
+    assert sum(1 for m in small.modules() if isinstance(m, nn.BatchNorm2d)) == 1  # folded into the convs

@@ -89,7 +89,7 @@ class CompressConfig:
     """``efficient-compress`` settings; values marked [C] are our choices (paper value unknown)."""
 
     method: Literal["ldrf", "chanprune", "thinet", "l1", "random", "fga", "chandecomp", "spatial", "tucker", "cp"] = "ldrf"
-    arch: Literal["vgg16", "vgg16_cifar", "resnet50"] = "vgg16"
+    arch: Literal["vgg16", "vgg16_cifar", "resnet50", "resnet20", "resnet56", "resnet110"] = "vgg16"
     num_classes: int = 1000
     weights: str = ""  # torchvision state dict or one of our checkpoints (local path; never downloaded)
     dataset: Literal["cifar10", "cifar100", "imagenet"] = "imagenet"
@@ -114,6 +114,7 @@ class CompressConfig:
     include_1x1: bool = False
     refit: bool = False  # FGA: LS refit of P on the compressed net's inputs [C]
     tensor_backend: Literal["torch", "tensorly"] = "torch"  # tucker / cp solver (tensorly: optional extra)
+    jacobian_samples: int = 0  # [C] images for the input-output Jacobian spectrum (expensive; 0 = off)
     finetune_epochs: int = 0
     finetune_lr: float = 0.001
     batch_size: int = 64

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     p = make_parser("efficient-compress", "Compress a VGG/ResNet checkpoint into a real smaller model.\n\n" + EXAMPLE)
     p.add_argument("method", nargs="?", choices=["ldrf", "chanprune", "thinet", "l1", "random", "fga", "chandecomp", "spatial",
                                                   "tucker", "cp"])
-    p.add_argument("--arch", choices=["vgg16", "vgg16_cifar", "resnet50"])
+    p.add_argument("--arch", choices=["vgg16", "vgg16_cifar", "resnet50", "resnet20", "resnet56", "resnet110"])
     p.add_argument("--weights", help="local checkpoint (torchvision state dict or ours)")
     p.add_argument("--data", help="dataset root (official layout) for calibration/evaluation")
     p.add_argument("--dataset", choices=["imagenet", "cifar10", "cifar100"])
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config_from_args(CompressConfig, args)
     if cfg.method in ("ldrf", "chanprune", "thinet", "l1", "random") and not cfg.data_root:
         raise ConfigError(f"{cfg.method} needs calibration images: give --data ROOT")
-    if cfg.method in ("ldrf", "chanprune", "thinet", "l1", "random") and cfg.arch == "resnet50" and cfg.target_speedup is None:
+    if cfg.method in ("ldrf", "chanprune", "thinet", "l1", "random") and cfg.arch.startswith("resnet") and cfg.target_speedup is None:
         raise ConfigError("give --target-speedup")
     if cfg.refit and not cfg.data_root:
         raise ConfigError("refit=true needs --data ROOT")

@@ -191,9 +191,16 @@ def compress_vgg(model: VGG, calib: torch.Tensor, opts: ChainOptions, target_spe
     return new, info
 
 
-# ------------------------------------------------------------------------------------ ResNet-50
+# ------------------------------------------------------------------------------- ResNets (both)
 def _bottlenecks(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    return [(n, m) for n, m in model.named_modules() if type(m).__name__ == "Bottleneck"]
+    """Residual blocks whose internal channels are pruned: torchvision Bottleneck (conv1, conv2
+    internal; conv3 final) and basic blocks (conv1 internal; conv2 final), incl. our CIFAR ResNets."""
+    return [(n, m) for n, m in model.named_modules() if type(m).__name__ in ("Bottleneck", "BasicBlock")]
+
+
+def _convs_of(blk: nn.Module) -> list[tuple[str, str]]:
+    """(conv, bn) attribute names in order; the last one is the block's final (kept-width) layer."""
+    return [("conv1", "bn1"), ("conv2", "bn2"), ("conv3", "bn3")] if hasattr(blk, "conv3") else [("conv1", "bn1"), ("conv2", "bn2")]
 
 
 def _block_chain(blk: nn.Module) -> tuple[list[Layer], Layer]:
@@ -202,11 +209,12 @@ def _block_chain(blk: nn.Module) -> tuple[list[Layer], Layer]:
         b = f.bias.detach() if f.bias is not None else torch.zeros(f.out_channels, dtype=f.weight.dtype)
         return Layer(f.weight.detach().clone(), b.clone(), f.stride, f.padding, f.dilation, None, name)
 
-    return [lay(blk.conv1, blk.bn1, "conv1"), lay(blk.conv2, blk.bn2, "conv2")], lay(blk.conv3, blk.bn3, "conv3")
+    chain = [lay(getattr(blk, c), getattr(blk, b), c) for c, b in _convs_of(blk)]
+    return chain[:-1], chain[-1]
 
 
 def _set_block(blk: nn.Module, layers: list[Layer], final: Layer) -> None:
-    for attr, bn_attr, lay in (("conv1", "bn1", layers[0]), ("conv2", "bn2", layers[1]), ("conv3", "bn3", final)):
+    for (attr, bn_attr), lay in zip(_convs_of(blk), layers + [final]):
         old = getattr(blk, attr)
         n, c = lay.weight.shape[:2]
         conv = nn.Conv2d(c, n, lay.weight.shape[-2:], lay.stride, lay.padding, lay.dilation, bias=True)
@@ -218,15 +226,16 @@ def _set_block(blk: nn.Module, layers: list[Layer], final: Layer) -> None:
 
 
 def resnet_block_shapes(model: nn.Module, input_size: int) -> dict[str, dict]:
-    """Per bottleneck: input channels, output channels, internal widths and output map areas."""
+    """Per block: kernel sizes, input/output channels, internal widths and the map area of each conv."""
     out: dict[str, dict] = {}
     hooks = []
     for name, blk in _bottlenecks(model):
-        def hook(mod, inp, o, name=name, blk=blk):
-            out[name] = {"c_in": inp[0].shape[1], "hw1": inp[0].shape[2] * inp[0].shape[3],
-                         "hw2": o.shape[2] * o.shape[3], "c_out": o.shape[1],
-                         "w": [blk.conv1.out_channels, blk.conv2.out_channels]}
-        hooks.append(blk.register_forward_hook(hook))
+        convs = [getattr(blk, c) for c, _ in _convs_of(blk)]
+        out[name] = {"w": [c.out_channels for c in convs[:-1]], "c_in": convs[0].in_channels,
+                     "c_out": convs[-1].out_channels, "k": [c.kernel_size[0] * c.kernel_size[1] for c in convs], "hw": []}
+        for conv in convs:
+            hooks.append(conv.register_forward_hook(
+                lambda mod, inp, o, name=name: out[name]["hw"].append(o.shape[2] * o.shape[3])))
     p = next(model.parameters())
     with torch.no_grad():
         model.eval()(torch.zeros(1, 3, input_size, input_size, dtype=p.dtype))
@@ -238,56 +247,67 @@ def resnet_block_shapes(model: nn.Module, input_size: int) -> dict[str, dict]:
 def _resnet_internal_macs(shapes: dict, widths: dict[str, list[int]]) -> int:
     tot = 0
     for name, s in shapes.items():
-        w1, w2 = widths[name]
-        tot += s["c_in"] * w1 * s["hw1"] + w1 * w2 * 9 * s["hw2"] + w2 * s["c_out"] * s["hw2"]
+        chans = [s["c_in"], *widths[name], s["c_out"]]
+        tot += sum(chans[i] * chans[i + 1] * s["k"][i] * s["hw"][i] for i in range(len(s["k"])))
     return tot
+
+
+def _stem(model: nn.Module) -> nn.Module:
+    if hasattr(model, "maxpool"):  # torchvision
+        return nn.Sequential(model.conv1, model.bn1, model.relu, model.maxpool)
+    return nn.Sequential(model.conv1, model.bn1, nn.ReLU())  # our CIFAR ResNets
 
 
 @torch.no_grad()
 def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, target_speedup: float | None = None,
                     widths: dict[str, list[int]] | None = None,
                     labels: torch.Tensor | None = None) -> tuple[nn.Module, dict]:
-    """Prune the internal channels of every bottleneck (block outputs untouched)."""
+    """Prune the internal channels of every residual block (block outputs untouched)."""
     from pkg_efficient.flops import count
 
     dtype = next(model.parameters()).dtype
     model = copy.deepcopy(model).eval()
+    blocks = _bottlenecks(model)
     block_ranks: dict[str, list[int]] = {}
     if opts.method == "ldrf" and opts.rank_rule == "accuracy" and opts.ranks is None:
-        targets = []
-        for name, blk in _bottlenecks(model):
+        targets, owners = [], []
+        for name, blk in blocks:
             layers, final = _block_chain(blk)
-            targets += [(f"{name}.conv2", layers[1].weight), (f"{name}.conv3", final.weight)]
+            nxt = [c for c, _ in _convs_of(blk)][1:]
+            for attr, lay in zip(nxt, layers[1:] + [final]):
+                targets.append((f"{name}.{attr}", lay.weight))
+                owners.append(name)
         found = _accuracy_rule(model, targets, calib.to(dtype), labels, opts)
-        block_ranks = {name: found[2 * i:2 * i + 2] for i, (name, _) in enumerate(_bottlenecks(model))}
+        for name, d in zip(owners, found):
+            block_ranks.setdefault(name, []).append(d)
     shapes = resnet_block_shapes(model, calib.shape[-1])
     orig = {n: s["w"] for n, s in shapes.items()}
     total = count(model, calib.shape[-1])["conv_macs"]
     fixed = total - _resnet_internal_macs(shapes, orig)
     names = list(orig)
+    offsets = [0]
+    for n in names:
+        offsets.append(offsets[-1] + len(orig[n]))
     if widths is None:
         if target_speedup is None:
             raise ValueError("give a target speed-up or explicit widths")
         flat = [w for n in names for w in orig[n]]
 
+        def split(k):
+            return {n: list(k[offsets[i]:offsets[i + 1]]) for i, n in enumerate(names)}
+
         def cost(k):
-            return fixed + _resnet_internal_macs(shapes, {n: k[2 * i:2 * i + 2] for i, n in enumerate(names)})
+            return fixed + _resnet_internal_macs(shapes, split(k))
 
         keep, ok = _solve_ratio(cost, flat, [1] * len(flat), target_speedup, total)
         if not ok:
-            raise ValueError(f"a {target_speedup}x conv speed-up is not reachable by pruning bottleneck internals only")
-        widths = {n: keep[2 * i:2 * i + 2] for i, n in enumerate(names)}
+            raise ValueError(f"a {target_speedup}x conv speed-up is not reachable by pruning block internals only")
+        widths = split(keep)
     # walk the network: the stem and every block in order, compressing blocks one by one
-    x_o = x_p = calib.to(dtype)
-    stem = nn.Sequential(model.conv1, model.bn1, model.relu, model.maxpool)
-    x_o = x_p = stem(x_o)
+    x_o = x_p = _stem(model)(calib.to(dtype))
     reports = []
-    mods = dict(model.named_modules())
-    for name in names:
-        blk = mods[name]
+    for name, blk in blocks:
         layers, final = _block_chain(blk)
-        identity_o = blk.downsample(x_o) if blk.downsample is not None else x_o
-        identity_p = blk.downsample(x_p) if blk.downsample is not None else x_p
         blk_opts = dataclasses.replace(opts, ranks=block_ranks[name]) if name in block_ranks else opts
         new_layers, new_final, rep, _ = prune_chain(layers, final, x_o, x_p, list(widths[name]), blk_opts)
         o_orig = blk(x_o)
@@ -298,10 +318,9 @@ def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, t
             r.name = f"{name}.{r.name}"
             reports.append(dataclasses.asdict(r))
         x_o = o_orig
-        del identity_o, identity_p
     model = model.to(dtype).eval()
     new_total = count(model, calib.shape[-1])["conv_macs"]
-    info = {"widths": {n: list(map(int, w)) for n, w in widths.items()}, "layers": reports,
+    info = {"widths": {n: list(map(int, w)) for n, w in widths.items()}, "layers": reports, "rank_rule": opts.rank_rule,
             "conv_speedup_theoretical": total / new_total, "note": "",
             "spec": {"kind": "resnet", "widths": {n: list(map(int, w)) for n, w in widths.items()}}}
     return model, info
@@ -448,13 +467,13 @@ def rebuild(spec: dict) -> nn.Module:
     base = build_from_config(from_dict(ModelConfig, {**spec["base"], "init": None}))
     if kind == "resnet":
         mods = dict(base.named_modules())
-        for name, (w1, w2) in comp["widths"].items():
+        for name, widths in comp["widths"].items():
             blk = mods[name]
-            c_in, c_out = blk.conv1.in_channels, blk.conv3.out_channels
-            k2 = blk.conv2
-            layers = [Layer(torch.zeros(w1, c_in, 1, 1), torch.zeros(w1), (1, 1), (0, 0)),
-                      Layer(torch.zeros(w2, w1, 3, 3), torch.zeros(w2), k2.stride, k2.padding, k2.dilation)]
-            _set_block(blk, layers, Layer(torch.zeros(c_out, w2, 1, 1), torch.zeros(c_out), (1, 1), (0, 0)))
+            convs = [getattr(blk, c) for c, _ in _convs_of(blk)]
+            chans = [convs[0].in_channels, *widths, convs[-1].out_channels]
+            lays = [Layer(torch.zeros(chans[i + 1], chans[i], *c.kernel_size), torch.zeros(chans[i + 1]), c.stride,
+                          c.padding, c.dilation) for i, c in enumerate(convs)]
+            _set_block(blk, lays[:-1], lays[-1])
         return base
     for name, args in comp["layers"].items():
         conv = base.get_submodule(name)

@@ -92,6 +92,28 @@ def degeneracy(w_eq: torch.Tensor, rel: float = 1e-3) -> dict:
             "sigma": [float(v) for v in s]}
 
 
+def jacobian_spectrum(model: nn.Module, x: torch.Tensor, rel: float = 1e-3, keep: int = 64) -> dict:
+    """Singular values of the input-output Jacobian d logits / d input, per sample of ``x``
+    (paper C's degeneracy concept on the whole network; expensive: one (classes x pixels)
+    Jacobian per image). Returns the mean spectrum (first ``keep`` values), the mean fraction of
+    sigma < rel * sigma_max over min(classes, pixels) and the mean log10 condition number of the
+    non-degenerate part."""
+    from torch.func import jacrev
+
+    model = model.eval()
+    spectra, fracs, conds = [], [], []
+    for xi in x:
+        jac = jacrev(lambda inp: model(inp[None])[0])(xi.detach())  # (classes, C, H, W)
+        s = torch.linalg.svdvals(jac.detach().reshape(jac.shape[0], -1).double())
+        fracs.append(float((s < rel * s[0]).sum()) / len(s))
+        good = s[s >= rel * s[0]]
+        conds.append(float(torch.log10(good[0] / good[-1])))
+        spectra.append(s)
+    mean = torch.stack(spectra).mean(0)
+    return {"samples": len(x), "degenerate_fraction": sum(fracs) / len(fracs),
+            "log10_condition": sum(conds) / len(conds), "sigma_mean": [float(v) for v in mean[:keep]]}
+
+
 def fga_macs(n: int, c: int, k: int, g: int, r: int, hw: int) -> int:
     return (g * r * (c // g) * k * k + n * g * r) * hw
 

@@ -14,6 +14,8 @@ from torch.utils.data import DataLoader
 
 from pkg_efficient.compress.apply import PRUNE_METHODS, compress_resnet, compress_vgg, decompose_model
 from pkg_efficient.compress.chain import ChainOptions
+from pkg_efficient.compress.fga import degeneracy, equivalent_weight, jacobian_spectrum
+from pkg_efficient.compress.tensor_decomp import cp_weight, tucker2_weight
 from pkg_efficient.config import CompressConfig, DataConfig, ModelConfig, RunConfig, TrainConfig
 from pkg_efficient.data.loaders import build_dataset
 from pkg_efficient.engine.evaluate import evaluate
@@ -62,7 +64,7 @@ def compress(cfg: CompressConfig, model: nn.Module, calib: torch.Tensor,
         opts = ChainOptions(method=cfg.method, rank_rule=cfg.rank_rule, energy=cfg.energy, selection=cfg.selection,
                             refit_r=cfg.refit_r, positions=cfg.positions, seed=cfg.seed, alt_iters=cfg.alt_iters,
                             alt_steps=cfg.alt_steps, rank_eps=cfg.rank_eps, rank_images=cfg.rank_images)
-        if cfg.arch == "resnet50":
+        if cfg.arch.startswith("resnet"):
             if cfg.widths is not None:
                 raise ConfigError("explicit widths are supported for VGG only; use target_speedup for ResNet-50")
             return compress_resnet(model, calib, opts, cfg.target_speedup, labels=labels)
@@ -70,6 +72,36 @@ def compress(cfg: CompressConfig, model: nn.Module, calib: torch.Tensor,
     return decompose_model(model, cfg.method, cfg.input_size, cfg.policy, cfg.group_size, cfg.target_reduction,
                            cfg.include_1x1, calib=calib if cfg.refit else None, refit=cfg.refit,
                            backend=cfg.tensor_backend)
+
+
+def degeneracy_now(model: nn.Module, spec: dict) -> float | None:
+    """Mean degenerate fraction of W_eq over the decomposed layers (None for pruning / spatial)."""
+    kind = spec.get("kind")
+    weight_of = {"fga": equivalent_weight, "chandecomp": equivalent_weight, "tucker": tucker2_weight, "cp": cp_weight}
+    if kind not in weight_of:
+        return None
+    fr = [degeneracy(weight_of[kind](model.get_submodule(n)))["degenerate_fraction"] for n in spec["layers"]]
+    return sum(fr) / max(len(fr), 1)
+
+
+def _finetune_logger(cfg: CompressConfig, spec: dict, probe: torch.Tensor, curve: list[dict]):
+    """Epoch callback for fine-tuning: accuracy is logged by the loop; we add degeneracy numbers."""
+    def on_epoch_end(epoch: int, model: nn.Module, result: dict) -> dict:
+        extra: dict = {k: result[k] for k in ("top1", "top5") if k in result}
+        deg = degeneracy_now(model, spec)
+        if deg is not None:
+            extra["weq_degenerate_fraction"] = deg
+        if cfg.jacobian_samples > 0:
+            jac = jacobian_spectrum(model, probe.to(next(model.parameters()).device))
+            extra["jacobian_degenerate_fraction"] = jac["degenerate_fraction"]
+            extra["jacobian_log10_condition"] = jac["log10_condition"]
+        curve.append({"epoch": epoch, **extra})
+        extra.pop("top1", None)
+        extra.pop("top5", None)
+        model.train()
+        return extra
+
+    return on_epoch_end
 
 
 def run(cfg: CompressConfig, out: pathlib.Path, eval_samples: int | None = None, device: torch.device | None = None) -> dict:
@@ -98,6 +130,9 @@ def run(cfg: CompressConfig, out: pathlib.Path, eval_samples: int | None = None,
         **{k: v for k, v in info.items() if k != "spec"},
     }
     report["speedup_measured"] = report["latency_ms_cpu_batch1"]["before"] / report["latency_ms_cpu_batch1"]["after"]
+    probe = calib[: cfg.jacobian_samples]
+    if cfg.jacobian_samples > 0:
+        report["jacobian"] = {"before": jacobian_spectrum(model, probe), "after": jacobian_spectrum(new, probe)}
     spec = {"compression": {**info["spec"], "method": cfg.method, "refit": cfg.refit},
             "base": {"name": cfg.arch, "num_classes": cfg.num_classes}}
     if cfg.data_root:
@@ -115,8 +150,12 @@ def run(cfg: CompressConfig, out: pathlib.Path, eval_samples: int | None = None,
                            train=TrainConfig(epochs=cfg.finetune_epochs, lr=cfg.finetune_lr, nesterov=False,
                                              weight_decay=5e-4 if cfg.arch.startswith("vgg") else 1e-4, warmup_epochs=0,
                                              label_smoothing=0.0, shift_penalty=0.0), seed=cfg.seed)
-            train(rc, out / "finetune", dev, model=new)
+            curve: list[dict] = []
+            train(rc, out / "finetune", dev, model=new, on_epoch_end=_finetune_logger(cfg, info["spec"], probe, curve))
             report["accuracy_after_finetune"] = evaluate(new, loader, dev)
+            report["finetune_curve"] = curve
+            if report["finetune_curve"]:
+                report["accuracy_after_1_epoch"] = {k: report["finetune_curve"][0].get(k) for k in ("top1", "top5")}
         new = new.cpu()
     save_model(out / "compressed.pt", new, spec)
     report["checkpoint"] = str(out / "compressed.pt")

@@ -53,9 +53,9 @@ def make_loaders(cfg: RunConfig, info: dist.DistInfo):
 
 def train(cfg: RunConfig, out: pathlib.Path, device: torch.device, resume: bool = False,
           stop_after_epochs: int | None = None, model: nn.Module | None = None,
-          on_epoch_end: Callable[[int, nn.Module], dict] | None = None) -> dict:
+          on_epoch_end: Callable[[int, nn.Module, dict], dict] | None = None) -> dict:
     """Run (or continue) the recipe; returns the final metrics. ``stop_after_epochs`` interrupts
-    the run early as if it had been killed (used by the resume test); ``on_epoch_end(epoch, model)``
+    the run early as if it had been killed (used by the resume test); ``on_epoch_end(epoch, model, metrics)``
     returns extra numbers to log (e.g. degeneracy during fine-tuning)."""
     info = dist.init_from_env(device)
     device = dist.device_for(info, device)
@@ -132,7 +132,7 @@ def train(cfg: RunConfig, out: pathlib.Path, device: torch.device, resume: bool 
         best = max(best, result.get("top1", 0.0))
         result["best_top1"] = best
         if on_epoch_end is not None:
-            result.update(on_epoch_end(epoch + 1, model))
+            result.update(on_epoch_end(epoch + 1, model, dict(result)))
         if info.is_main:
             metrics.log(step, **{k: v for k, v in result.items() if isinstance(v, (int, float))})
             log.info("epoch %d: %s", epoch + 1, ", ".join(f"{k}={v:.4g}" for k, v in result.items()
