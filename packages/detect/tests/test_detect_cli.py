@@ -100,6 +100,12 @@ def test_infer_vis_export(tiny_run, caltech_root, tmp_path, capsys):
     assert (tmp_path / "p" / "img_det.png").is_file()
     assert vis.main(["--run", str(tiny_run), "--image", str(tmp_path / "img.png"), "--out", str(tmp_path / "v.png")]) == 0
     assert (tmp_path / "v.png").read_bytes()[:4] == b"\x89PNG"
+    assert vis.main(["--run", str(tiny_run), "--image", str(tmp_path / "img.png"), "--out", str(tmp_path / "m.png"),
+                     "--maps"]) == 0
+    from pkg_shared.io.image import read_image
+
+    plain, sheet = read_image(tmp_path / "v.png"), read_image(tmp_path / "m.png")
+    assert plain.shape == (480, 640, 3) and sheet.shape != plain.shape  # the frame itself vs the 2x2 map sheet
     capsys.readouterr()
     assert export.main(["--run", str(tiny_run), "--format", "torchscript", "--out", str(tmp_path / "m.pt"),
                         "--height", "64", "--width", "96"]) == 0

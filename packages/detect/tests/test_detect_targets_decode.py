@@ -76,3 +76,19 @@ def test_hungarian_equals_brute_force():
             tot = sum(s[i, j] for i, j in enumerate(perm) if j is not None and np.isfinite(s[i, j]) and s[i, j] >= 0.05)
             best = max(best, tot)
         assert got == pytest.approx(best)
+
+
+def test_random_crop_keeps_a_positive_body_line():
+    from pkg_detect.data.transforms import choose_crop
+
+    rng = np.random.default_rng(0)
+    person = np.array([[500.0, 300, 41, 100]])  # line from (520.5, 300) to (520.5, 400)
+    for _ in range(200):
+        y0, x0, ch, cw = choose_crop((480, 640), (200, 160), person, rng)
+        assert (ch, cw) == (200, 160)
+        assert y0 <= 300 and y0 + ch >= 400 and x0 <= 520.5 < x0 + cw
+        assert 0 <= y0 <= 280 and 0 <= x0 <= 480
+    # taller than the crop, or no positives: any window
+    seen = {choose_crop((480, 640), (200, 160), np.array([[10.0, 0, 100, 300]]), rng)[:2] for _ in range(50)}
+    assert len(seen) > 10
+    assert choose_crop((100, 100), (336, 448), np.zeros((0, 4)), rng) == (0, 0, 100, 100)

@@ -23,6 +23,18 @@ def draw_boxes(img: np.ndarray, boxes: np.ndarray, color=(0, 255, 0), thresh: fl
     return out
 
 
+def draw_lines(img: np.ndarray, boxes: np.ndarray, thresh: float = 0.2) -> np.ndarray:
+    """Boxes (green) and their body lines, top to bottom vertex (yellow), for scores >= thresh."""
+    import cv2
+
+    out = draw_boxes(img, boxes, thresh=thresh)
+    for x, y, w, h, s in np.asarray(boxes).reshape(-1, 5):
+        if s >= thresh:
+            cx = int(round(x + w / 2))
+            cv2.line(out, (cx, int(round(y))), (cx, int(round(y + h))), (255, 255, 0), 1, cv2.LINE_AA)
+    return out
+
+
 def map_sheet(path, img: np.ndarray, maps: dict[str, np.ndarray], boxes: np.ndarray, scale: float = 1.0,
               thresh: float = 0.2, title: str = "") -> None:
     """PNG with the image + boxes + body lines, and the top, bottom and line-magnitude maps."""

@@ -136,9 +136,10 @@ def make_item(sample: Sample, cfg: DetectConfig, rng: np.random.Generator, train
     for fr, (boxes, ignore) in zip(frames, annots):
         img, (b, ig) = T.rescale(fr, [boxes, ignore], s)
         if train and d.crop is not None:
-            if crop is None:
-                ch, cw = min(d.crop[0], img.shape[0]), min(d.crop[1], img.shape[1])
-                crop = (int(rng.integers(0, img.shape[0] - ch + 1)), int(rng.integers(0, img.shape[1] - cw + 1)), ch, cw)
+            if crop is None:  # chosen on the first frame (its positives), shared by the whole clip
+                sy, sx = img.shape[0] / fr.shape[0], img.shape[1] / fr.shape[1]
+                target_pos = np.asarray(annots[-1][0], np.float64).reshape(-1, 4) * [sx, sy, sx, sy]
+                crop = T.choose_crop(img.shape[:2], d.crop, target_pos, rng)
             img, (b, ig) = T.crop(img, [b, ig], *crop)
         img = img.astype(np.float32) / 255.0
         if flip:

@@ -35,6 +35,26 @@ def rescale(img: np.ndarray, boxes: list[np.ndarray], s: float):
     return img, out
 
 
+def choose_crop(hw: tuple[int, int], crop_hw: tuple[int, int], positives: np.ndarray, rng: np.random.Generator
+                ) -> tuple[int, int, int, int]:
+    """(y0, x0, ch, cw) of a random crop that keeps >= 1 positive (spec §7): one positive is drawn and
+    the window is drawn among those holding its whole body line (top and bottom vertex); uniform
+    when there is no positive or none fits."""
+    h, w = hw
+    ch, cw = min(crop_hw[0], h), min(crop_hw[1], w)
+    ylo, yhi, xlo, xhi = 0, h - ch, 0, w - cw
+    pos = np.asarray(positives, np.float64).reshape(-1, 4)
+    fits = pos[(pos[:, 3] <= ch)]
+    if len(fits):
+        x, y, bw, bh = fits[int(rng.integers(len(fits)))]
+        cx = x + bw / 2
+        ylo, yhi = max(ylo, int(np.ceil(y + bh - ch))), min(yhi, int(np.floor(y)))
+        xlo, xhi = max(xlo, int(np.ceil(cx - cw + 1))), min(xhi, int(np.floor(cx)))
+        if ylo > yhi or xlo > xhi:  # the line leaves the frame: fall back to uniform
+            ylo, yhi, xlo, xhi = 0, h - ch, 0, w - cw
+    return int(rng.integers(ylo, yhi + 1)), int(rng.integers(xlo, xhi + 1)), ch, cw
+
+
 def crop(img: np.ndarray, boxes: list[np.ndarray], y0: int, x0: int, ch: int, cw: int):
     img = img[y0:y0 + ch, x0:x0 + cw]
     out = []
