@@ -3,7 +3,8 @@
 1. writes a learnable fake CIFAR-10 (official pickles); 2. trains a tiny Shift-ResNet with SSL and
 its penalty (sparsity printed); 3. trains a tiny VGG-16-CIFAR, evaluates top-1; 4. compresses it
 with LDRF, FGA and the baselines (same framework), reporting reconstruction error, M-Adds and the
-measured CPU speed-up; 5. classifies one test image; 6. plots logit error vs M-Adds (PNG).
+measured CPU speed-up; 5. classifies one test image; 6. plots logit error vs M-Adds and the learned
+shifts (PNGs).
 """
 
 from __future__ import annotations
@@ -24,28 +25,6 @@ EXAMPLE = """example:
 
 def _say(t0: float, msg: str) -> None:
     print(f"[demo {time.time() - t0:5.1f}s] {msg}", flush=True)
-
-
-def _plot(points: list[dict], path: pathlib.Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for p in points:
-        ours = p["method"] in ("ldrf", "fga")
-        ax.scatter(p["madds_M"], p["error"], marker="*" if ours else "o", s=140 if ours else 60)
-        ax.annotate(p["method"], (p["madds_M"], p["error"]), textcoords="offset points", xytext=(5, 4))
-    ax.set_xlabel("M-Adds after compression (CIFAR 32x32)")
-    ax.set_ylabel("logit error / logit spread, before fine-tuning")
-    ax.set_title("tiny VGG-16 on fake CIFAR: ours (*) vs baselines (o)")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)
 
 
 @entrypoint
@@ -131,13 +110,19 @@ def main(argv: list[str] | None = None) -> int:
     with torch.no_grad():
         pred = int(vgg(x[None]).argmax())
     _say(t0, f"inference on test image 0: predicted class {pred} ({test_set.classes[pred]}), label {int(y)}")
-    _plot(points, out / "error_vs_madds.png")
+    from pkg_efficient import vis
+
+    vis.plot_tradeoff([{**p, "value": p["error"], "label": f"{p['method']} x{p['speedup_theory']:.1f}"} for p in points],
+                      out / "error_vs_madds.png", "logit error / logit spread, before fine-tuning",
+                      "tiny VGG-16 on fake CIFAR: ours (*) vs baselines (o)")
+    vis.plot_shifts(ssl, out / "shifts.png", "SSL Shift-ResNet-8:")
     ldrf = points[0]
     summary = {
         "ran": "fake CIFAR-10 (official pickles) -> SSL Shift-ResNet-8 with penalty -> VGG-16-CIFAR/8 training -> "
                "LDRF/chanprune/ThiNet/L1 pruning and FGA/chandecomp at ~2x -> evaluation, one inference, plot",
         "metric": f"top1={r_vgg['top1']:.1f}",
         "picture": "error_vs_madds.png",
+        "pictures": ["error_vs_madds.png", "shifts.png"],
         "ssl": {"top1": r_ssl["top1"], "shift_sparsity": st["shift_sparsity"]},
         "vgg_top1": r_vgg["top1"],
         "base_madds_M": base["macs"] / 1e6,
@@ -146,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": time.time() - t0,
     }
     atomic_write_json(out / "summary.json", summary)
-    _say(t0, f"done: {out / 'summary.json'}, picture {out / 'error_vs_madds.png'}")
+    _say(t0, f"done: {out / 'summary.json'}, pictures {out / 'error_vs_madds.png'} and {out / 'shifts.png'}")
     return 0
 
 
