@@ -100,3 +100,21 @@ def test_kitti_labels(tmp_path):
     (tmp_path / "bad.txt").write_text("Pedestrian 0 0 0 1 2 3\n")
     with pytest.raises(DataFormatError, match="bad.txt:1"):
         kitti.read_label(tmp_path / "bad.txt")
+
+
+def test_citypersons_check_compares_with_released_val_gt(tmp_path, capsys):
+    import json
+
+    from pkg_detect.cli import data as data_cli
+
+    root = fake.make_citypersons(tmp_path / "cp", n_images=2, size=(256, 512))
+    assert data_cli.main(["check", "--dataset", "citypersons", "--root", str(root)]) == 0
+    rep = json.loads(capsys.readouterr().out.split("\nproblem")[0].rsplit("\n0 problem", 1)[0])
+    assert rep["val_gt.json"]["differences"] == 0
+    gt = json.loads((root / "val_gt.json").read_text())
+    gt["annotations"][0]["ignore"] = 1 - gt["annotations"][0]["ignore"]
+    del gt["annotations"][1]
+    (root / "val_gt.json").write_text(json.dumps(gt))
+    assert data_cli.main(["check", "--dataset", "citypersons", "--root", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "ignore 1, ours 0" in out and "no annotation with bbox" in out and "2 problem(s)" in out

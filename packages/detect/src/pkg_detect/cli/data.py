@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pathlib
 import sys
 
 from pkg_shared.cli import entrypoint
@@ -50,6 +51,17 @@ def _check(dataset: str, root) -> dict:
                 stats[split] = {"absent": str(exc)}
         if not any("images" in v for v in stats.values()):
             problems.append(f"{root}: no CityPersons annotation split (gtBboxCityPersons/train or val) found")
+        released = pathlib.Path(root) / "val_gt.json"
+        if released.is_file() and "images" in stats.get("val", {}):
+            try:
+                ours = cp.eval_gt(cp.read_split(root, "val"))
+                theirs = json.loads(released.read_text(encoding="utf-8"))
+                diffs = cp.compare_eval_gt(ours, theirs, str(released))
+                stats["val_gt.json"] = {"images": len(theirs.get("images", [])),
+                                        "annotations": len(theirs.get("annotations", [])), "differences": len(diffs)}
+                problems += diffs
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                problems.append(f"{released}: not a COCO-like evaluation GT ({type(exc).__name__}: {exc})")
     else:
         from pkg_detect.data import kitti
 

@@ -144,3 +144,36 @@ def eval_gt(images: list[CpImage]) -> dict:
                 "vis_ratio": va / (w * h) if w * h > 0 else 0.0})
             aid += 1
     return out
+
+
+def compare_eval_gt(ours: dict, released: dict, where: str = "val_gt.json", limit: int = 20) -> list[str]:
+    """Differences between an evaluation GT built here and a released one (e.g. ``val_gt.json``):
+    images matched by ``im_name``, annotations by box (0.5 px); ignore flags and visible ratios (0.01)
+    compared. Peer repositories ship differing GT files, so this says where ours departs."""
+    def by_name(gt: dict) -> dict[str, list[dict]]:
+        ids = {im["id"]: im["im_name"] for im in gt.get("images", [])}
+        out: dict[str, list[dict]] = {n: [] for n in ids.values()}
+        for a in gt.get("annotations", []):
+            out.setdefault(ids.get(a["image_id"], f"id {a['image_id']}"), []).append(a)
+        return out
+
+    mine, theirs = by_name(ours), by_name(released)
+    problems = [f"{where}: image {n} is not in our annotations" for n in sorted(set(theirs) - set(mine))]
+    problems += [f"{where}: lacks image {n}" for n in sorted(set(mine) - set(theirs))]
+    for name in sorted(set(mine) & set(theirs)):
+        rest = list(theirs[name])
+        for a in mine[name]:
+            k = next((i for i, b in enumerate(rest) if np.allclose(a["bbox"], b["bbox"], atol=0.5)), None)
+            if k is None:
+                problems.append(f"{where}: {name}: no annotation with bbox {[round(v, 1) for v in a['bbox']]}")
+                continue
+            b = rest.pop(k)
+            if int(a["ignore"]) != int(b.get("ignore", 0)):
+                problems.append(f"{where}: {name}: bbox {[round(v, 1) for v in a['bbox']]} ignore {b.get('ignore')}, ours {a['ignore']}")
+            elif abs(float(a["vis_ratio"]) - float(b.get("vis_ratio", a["vis_ratio"]))) > 0.01:
+                problems.append(f"{where}: {name}: bbox {[round(v, 1) for v in a['bbox']]} vis_ratio "
+                                f"{b.get('vis_ratio')}, ours {a['vis_ratio']:.3f}")
+        problems += [f"{where}: {name}: extra annotation bbox {[round(v, 1) for v in b['bbox']]}" for b in rest]
+    if len(problems) > limit:
+        problems = problems[:limit] + [f"{where}: ... and {len(problems) - limit} more differences"]
+    return problems
