@@ -347,3 +347,27 @@ def test_compress_cli_ldrf_cifar_resnet_basic_blocks(tmp_path, capsys):
     small, _ = load_model(tmp_path / "out" / "compressed.pt")
     assert count(small, 32)["conv_macs"] == pytest.approx(rep["conv_madds_M"]["after"] * 1e6)
     assert sum(1 for m in small.modules() if isinstance(m, nn.BatchNorm2d)) == 1  # folded into the convs
+
+
+def test_reinsert_bn_is_the_identity_at_insertion(tmp_path):
+    from pkg_efficient.compress.apply import compress_resnet, compress_vgg
+    from pkg_efficient.engine.modelio import load_model, save_model
+    from pkg_efficient.models import build_model
+    from pkg_efficient.models.vgg import VGG
+
+    torch.manual_seed(0)
+    x = torch.randn(8, 3, 16, 16)
+    vgg = _randomise_bn(VGG([8, "M", 12, "M", 16], batch_norm=True, num_classes=5, pool_size=2, hidden=(), dropout=0.0))
+    res = _randomise_bn(build_model("resnet20", num_classes=5))
+    for fn, model in ((compress_vgg, vgg), (compress_resnet, res)):
+        plain, _ = fn(model, x, ChainOptions(method="l1", positions=4), target_speedup=1.5)
+        with_bn, info = fn(model, x, ChainOptions(method="l1", positions=4), target_speedup=1.5, reinsert_bn=True)
+        n_bn = sum(isinstance(m, nn.BatchNorm2d) for m in with_bn.modules())
+        assert n_bn > sum(isinstance(m, nn.BatchNorm2d) for m in plain.modules())
+        with torch.no_grad():
+            assert (with_bn(x) - plain(x)).abs().max() < 1e-5
+    spec = {"compression": {**info["spec"], "method": "l1", "refit": False}, "base": {"name": "resnet20", "num_classes": 5}}
+    save_model(tmp_path / "r.pt", with_bn, spec)
+    loaded, _ = load_model(tmp_path / "r.pt")
+    with torch.no_grad():
+        assert torch.equal(loaded.eval()(x), with_bn(x))

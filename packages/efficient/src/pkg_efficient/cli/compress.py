@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--alt-iters", type=int, help="LDRF: alternate R' refinement / LS Q' this many times (default 0)")
     p.add_argument("--rank-rule", choices=["energy", "full", "accuracy"], help="LDRF d_l rule (default energy)")
     p.add_argument("--no-refit-R", dest="no_refit_r", action="store_true", help="LDRF: keep R'_l = rows of R_l")
+    p.add_argument("--reinsert-bn", action="store_true", help="pruning: identity BN after each recomposed conv")
     p.add_argument("--eval-samples", type=int, default=None, help="evaluate on the first N validation images only")
     args = p.parse_args(argv)
     resolve_recipe(args)
@@ -44,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
             "dataset": args.dataset, "input_size": args.input_size, "num_classes": args.num_classes,
             "target_speedup": args.target_speedup, "calib_images": args.calib_images,
             "finetune_epochs": args.finetune_epochs, "seed": args.seed, "alt_iters": args.alt_iters,
-            "rank_rule": args.rank_rule, "refit_r": False if args.no_refit_r else None}
+            "rank_rule": args.rank_rule, "refit_r": False if args.no_refit_r else None,
+            "reinsert_bn": True if args.reinsert_bn else None}
     if args.widths is not None:
         if not args.widths.is_file():
             raise FileNotFoundError(2, "widths file not found", str(args.widths))

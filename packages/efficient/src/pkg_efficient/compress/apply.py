@@ -132,7 +132,7 @@ def _accuracy_rule(model: nn.Module, targets: list[tuple[str, torch.Tensor]], ca
 @torch.no_grad()
 def compress_vgg(model: VGG, calib: torch.Tensor, opts: ChainOptions, target_speedup: float | None = None,
                  widths: list[int] | None = None, relu_bound: bool = True,
-                 labels: torch.Tensor | None = None) -> tuple[VGG, dict]:
+                 labels: torch.Tensor | None = None, reinsert_bn: bool = False) -> tuple[VGG, dict]:
     dtype = next(model.parameters()).dtype
     model = copy.deepcopy(model).eval()
     layers, final = _vgg_chain(model)
@@ -171,8 +171,12 @@ def compress_vgg(model: VGG, calib: torch.Tensor, opts: ChainOptions, target_spe
     hidden = [m.out_features for m in model.classifier if isinstance(m, nn.Linear)][:-1]
     num_classes = [m for m in model.classifier if isinstance(m, nn.Linear)][-1].out_features
     dropout = next((m.p for m in model.classifier if isinstance(m, nn.Dropout)), 0.0)
-    arch = {"cfg": cfg, "pool_size": p, "hidden": hidden, "num_classes": num_classes, "dropout": dropout}
-    new = VGG(cfg, batch_norm=False, num_classes=num_classes, pool_size=p, hidden=hidden, dropout=dropout).to(dtype)
+    arch = {"cfg": cfg, "pool_size": p, "hidden": hidden, "num_classes": num_classes, "dropout": dropout,
+            "batch_norm": reinsert_bn}
+    new = VGG(cfg, batch_norm=reinsert_bn, num_classes=num_classes, pool_size=p, hidden=hidden, dropout=dropout).to(dtype)
+    for bn in new.modules():
+        if isinstance(bn, nn.BatchNorm2d):
+            _identity_bn(bn)
     convs = [m for m in new.features if isinstance(m, nn.Conv2d)]
     for conv, layer in zip(convs, new_layers):
         conv.weight.copy_(layer.weight.to(dtype))
@@ -213,7 +217,18 @@ def _block_chain(blk: nn.Module) -> tuple[list[Layer], Layer]:
     return chain[:-1], chain[-1]
 
 
-def _set_block(blk: nn.Module, layers: list[Layer], final: Layer) -> None:
+def _identity_bn(bn: nn.BatchNorm2d) -> nn.BatchNorm2d:
+    """A BN that is exactly the identity in eval mode (mean 0, var 1, gamma sqrt(1 + eps), beta 0),
+    so fine-tuning can use BN again while the recomposed network's output is unchanged (--reinsert-bn)."""
+    with torch.no_grad():
+        bn.running_mean.zero_()
+        bn.running_var.fill_(1.0)
+        bn.weight.fill_(float(torch.sqrt(torch.tensor(1.0 + bn.eps, dtype=torch.float64))))
+        bn.bias.zero_()
+    return bn
+
+
+def _set_block(blk: nn.Module, layers: list[Layer], final: Layer, reinsert_bn: bool = False) -> None:
     for (attr, bn_attr), lay in zip(_convs_of(blk), layers + [final]):
         old = getattr(blk, attr)
         n, c = lay.weight.shape[:2]
@@ -222,7 +237,7 @@ def _set_block(blk: nn.Module, layers: list[Layer], final: Layer) -> None:
             conv.weight.copy_(lay.weight)
             conv.bias.copy_(lay.bias)
         setattr(blk, attr, conv.to(old.weight.dtype))
-        setattr(blk, bn_attr, nn.Identity())
+        setattr(blk, bn_attr, _identity_bn(nn.BatchNorm2d(n).to(old.weight.dtype)) if reinsert_bn else nn.Identity())
 
 
 def resnet_block_shapes(model: nn.Module, input_size: int) -> dict[str, dict]:
@@ -261,7 +276,7 @@ def _stem(model: nn.Module) -> nn.Module:
 @torch.no_grad()
 def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, target_speedup: float | None = None,
                     widths: dict[str, list[int]] | None = None,
-                    labels: torch.Tensor | None = None) -> tuple[nn.Module, dict]:
+                    labels: torch.Tensor | None = None, reinsert_bn: bool = False) -> tuple[nn.Module, dict]:
     """Prune the internal channels of every residual block (block outputs untouched)."""
     from pkg_efficient.flops import count
 
@@ -311,8 +326,8 @@ def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, t
         blk_opts = dataclasses.replace(opts, ranks=block_ranks[name]) if name in block_ranks else opts
         new_layers, new_final, rep, _ = prune_chain(layers, final, x_o, x_p, list(widths[name]), blk_opts)
         o_orig = blk(x_o)
-        _set_block(blk, new_layers, new_final)
-        blk.to(dtype)
+        _set_block(blk, new_layers, new_final, reinsert_bn)
+        blk.to(dtype).eval()
         x_p = blk(x_p)
         for r in rep:
             r.name = f"{name}.{r.name}"
@@ -322,7 +337,8 @@ def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, t
     new_total = count(model, calib.shape[-1])["conv_macs"]
     info = {"widths": {n: list(map(int, w)) for n, w in widths.items()}, "layers": reports, "rank_rule": opts.rank_rule,
             "conv_speedup_theoretical": total / new_total, "note": "",
-            "spec": {"kind": "resnet", "widths": {n: list(map(int, w)) for n, w in widths.items()}}}
+            "spec": {"kind": "resnet", "widths": {n: list(map(int, w)) for n, w in widths.items()},
+                     "reinsert_bn": reinsert_bn}}
     return model, info
 
 
@@ -462,7 +478,7 @@ def rebuild(spec: dict) -> nn.Module:
     kind = comp["kind"]
     if kind == "vgg":
         a = comp["arch"]
-        return VGG(a["cfg"], batch_norm=False, num_classes=a["num_classes"], pool_size=a["pool_size"],
+        return VGG(a["cfg"], batch_norm=a.get("batch_norm", False), num_classes=a["num_classes"], pool_size=a["pool_size"],
                    hidden=a["hidden"], dropout=a["dropout"])
     base = build_from_config(from_dict(ModelConfig, {**spec["base"], "init": None}))
     if kind == "resnet":
@@ -473,7 +489,7 @@ def rebuild(spec: dict) -> nn.Module:
             chans = [convs[0].in_channels, *widths, convs[-1].out_channels]
             lays = [Layer(torch.zeros(chans[i + 1], chans[i], *c.kernel_size), torch.zeros(chans[i + 1]), c.stride,
                           c.padding, c.dilation) for i, c in enumerate(convs)]
-            _set_block(blk, lays[:-1], lays[-1])
+            _set_block(blk, lays[:-1], lays[-1], comp.get("reinsert_bn", False))
         return base
     for name, args in comp["layers"].items():
         conv = base.get_submodule(name)
