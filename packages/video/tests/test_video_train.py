@@ -56,7 +56,8 @@ def test_checkpoint_inside_epoch(fake, tmp_path):
                "train.max_steps=3")
     train(cfg, tmp_path / "r", device=torch.device("cpu"), num_workers=0)
     ck = torch.load(tmp_path / "r" / "last.pt", weights_only=True)
-    assert ck["epoch"] == 0 and ck["step"] == 3 and ck["sampler"] == {"epoch": 0, "position": 3, "seed": 0}
+    assert ck["epoch"] == 0 and ck["step"] == 3
+    assert ck["sampler"] == {"epoch": 0, "position": 3, "seed": 0, "world_size": 1, "batch_size": 1}
     assert ck["epoch_stats"][2] == 3  # three samples seen so far in the epoch
 
 

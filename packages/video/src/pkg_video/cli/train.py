@@ -12,6 +12,9 @@ from pkg_video.config import list_recipes
 EXAMPLE = """examples:
   video-train --config costb_r50_k400 --set data.root=/data/k400 --set model.pretrained=resnet50.pth --out runs/costb
   video-train --config runs/costb/config.yaml --resume runs/costb/last.pt --out runs/costb
+  video-train --config costb_r50_k400 --set train.max_steps=20000 --set train.checkpoint_every_steps=1000 --out runs/costb
+      (stops after 20000 steps with a checkpoint; --resume auto with a larger train.max_steps, or
+      train.max_steps=null, continues exactly, also inside an epoch)
   torchrun --nproc-per-node 8 -m pkg_video.cli.train --config costb_r50_k400 --out runs/costb
 
 shipped recipes: """

@@ -95,6 +95,11 @@ def train(cfg: Config, out_dir: str | pathlib.Path, *, device: torch.device, res
         if sampler_state["epoch"] == start_epoch:
             position = int(sampler_state["position"])
             stats0 = list(ck.get("epoch_stats", stats0))
+            saved = (sampler_state.get("world_size", info.world_size), sampler_state.get("batch_size", t.batch_size))
+            if position and saved != (info.world_size, t.batch_size):
+                log.warning("resuming inside an epoch with %d processes x batch %d (checkpoint: %d x %d): the rest "
+                            "of this epoch is not the same sample order as an uninterrupted run",
+                            info.world_size, t.batch_size, *saved)
         restore_rng_state(ck["rng"])
         log.info("resumed from %s at epoch %d, sample %d of the epoch (step %d)", resume, start_epoch, position, step)
 
@@ -115,7 +120,8 @@ def train(cfg: Config, out_dir: str | pathlib.Path, *, device: torch.device, res
         return {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                  "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(), "epoch": epoch_done,
                  "step": step, "best_top1": best, "rng": capture_rng_state(), "config": to_dict(cfg),
-                 "classes": list(classes), "sampler": {"epoch": epoch_now, "position": consumed, "seed": t.seed},
+                 "classes": list(classes), "sampler": {"epoch": epoch_now, "position": consumed, "seed": t.seed,
+                                                      "world_size": info.world_size, "batch_size": t.batch_size},
                  "epoch_stats": [float(stats[0]), int(stats[1]), int(stats[2])]}
 
     for epoch in range(start_epoch, t.epochs):
