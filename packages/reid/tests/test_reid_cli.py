@@ -9,11 +9,13 @@ from pkg_reid.cli import data as data_cli
 from pkg_reid.cli import eval as eval_cli
 from pkg_reid.cli import export as export_cli
 from pkg_reid.cli import extract as extract_cli
+from pkg_reid.cli import ghis as ghis_cli
 from pkg_reid.cli import report as report_cli
 from pkg_reid.cli import train as train_cli
 from pkg_reid.cli import vis as vis_cli
 
-SCRIPTS = ["reid-demo", "reid-data", "reid-train", "reid-extract", "reid-eval", "reid-vis", "reid-export", "reid-report"]
+SCRIPTS = ["reid-demo", "reid-data", "reid-train", "reid-extract", "reid-eval", "reid-vis", "reid-export", "reid-report",
+           "reid-ghis"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -107,6 +109,20 @@ def test_train_eval_extract_vis_export_report(tmp_path, capsys, market_root, tin
     assert vis_cli.main(["pairs", "--run", str(run), "--out", str(tmp_path / "p.png"), "--csv",
                          str(tmp_path / "p.csv"), "--top", "3"]) == 0
     assert len((tmp_path / "p.csv").read_text().splitlines()) == 4
+    # reid-ghis inspect: more pairs than the neighbour lists hold are recomputed from the stored centres
+    assert ghis_cli.main(["inspect", "--run", str(run), "--top", "6", "--out", str(tmp_path / "g")]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    rows = (tmp_path / "g" / "hard_pairs.csv").read_text().splitlines()[1:]
+    assert summary["identities"] == 6 and summary["neighbours_per_identity"] == 2 and len(rows) == 6
+    dists = [float(r.split(",")[2]) for r in rows]
+    assert dists == sorted(dists) and (tmp_path / "g" / "hard_pairs.png").read_bytes()[:4] == b"\x89PNG"
+    import torch
+
+    c = load_checkpoint_centres(run)
+    brute = sorted(float(torch.dist(c[i], c[j])) for i in range(6) for j in range(i + 1, 6))[:6]
+    assert np.allclose(dists, brute, atol=1e-5)
+    assert ghis_cli.main(["inspect", "--run", str(run), "--top", "0", "--out", str(tmp_path / "g")]) == 2
+    assert "--top must be >= 1" in _err(capsys)
     assert export_cli.main(["--run", str(run), "--format", "torchscript", "onnx", "--out", str(tmp_path / "x")]) == 0
     exported = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert [e["format"] for e in exported] == ["torchscript", "onnx"]
@@ -154,3 +170,9 @@ def test_flip_averaging_is_flip_invariant(market_root, tiny):
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
     assert np.abs(a - b).max() < 0.05  # JPEG re-encoding noise only
     assert np.abs(a - c).max() > 1e-4
+
+
+def load_checkpoint_centres(run):
+    from pkg_shared.engine import load_checkpoint
+
+    return load_checkpoint(run / "last.pt")["ghis_centres"].double()

@@ -33,33 +33,54 @@ def _rank(args) -> int:
     return 0
 
 
-def _pairs(args) -> int:
+def hard_pairs(run: pathlib.Path, root: str | None, top: int) -> tuple[list[tuple], str, dict]:
+    """(pair-sheet rows, CSV text, summary) of the hardest identity pairs of a run's last GHIS search.
+
+    With ``ghis.metric=center`` the pairs are recomputed from the stored identity centres, so they are
+    exact for any ``top``; with ``min_pair`` they come from the stored neighbour lists (exact up to
+    the list length k)."""
+    import torch
+
     from pkg_reid.config import Config
     from pkg_reid.data.dataset import load_splits
-    from pkg_reid.ghis.search import GhisResult
-    from pkg_reid.vis.ranking import pair_sheet
+    from pkg_reid.ghis.search import GhisResult, _torch_center
     from pkg_shared.config import from_dict
     from pkg_shared.engine import load_checkpoint
 
-    ck = load_checkpoint(pathlib.Path(args.run) / "last.pt")
+    ckpt = pathlib.Path(run) / "last.pt"
+    ck = load_checkpoint(ckpt)
     res = GhisResult.from_state(ck)
     if res is None:
-        raise DataFormatError(pathlib.Path(args.run) / "last.pt", "no GHIS search stored (GHIS off or still warming up)")
+        raise DataFormatError(ckpt, "no GHIS search stored (GHIS off or still warming up)")
+    if top < 1:
+        raise ConfigError(f"--top must be >= 1 (got {top})")
     cfg = from_dict(Config, ck["config"])
-    splits = load_splits(cfg.data, args.root)
+    summary = {"identities": len(res.ids), "neighbours_per_identity": int(res.nn_idx.shape[1]),
+               "metric": cfg.ghis.metric, "mean_nearest_distance": float(res.nn_dist[:, 0].mean())}
+    if cfg.ghis.metric == "center" and top > res.nn_idx.shape[1]:
+        k = min(top, len(res.ids) - 1)
+        nn_i, nn_v = _torch_center(torch.from_numpy(res.centres).double(), k, 1024)
+        res = GhisResult(res.ids, nn_i, nn_v, res.centres)
+    splits = load_splits(cfg.data, root)
     labels = splits.train_labels
     first = {}
     for s in splits.train:
         first.setdefault(labels[s.pid], s)
-    pairs = res.top_pairs(args.top)  # exact for --top up to the neighbour-list length (P - 1 by default)
+    pairs = res.top_pairs(top)
     rows = [(first[a].path, first[b].path, f"{first[a].pid} vs {first[b].pid}\nd={d:.3f}") for a, b, d in pairs]
+    csv = f"pid_a,pid_b,{cfg.ghis.metric}_distance\n" + "".join(
+        f"{first[a].pid},{first[b].pid},{d:.6f}\n" for a, b, d in pairs)
+    return rows, csv, summary | {"pairs": len(pairs)}
+
+
+def _pairs(args) -> int:
+    from pkg_reid.vis.ranking import pair_sheet
+    from pkg_shared.fsutil import atomic_write_text
+
+    rows, csv, _ = hard_pairs(args.run, args.root, args.top)
     pair_sheet(rows, args.out)
     if args.csv:
-        from pkg_shared.fsutil import atomic_write_text
-
-        metric = cfg.ghis.metric
-        atomic_write_text(args.csv, f"pid_a,pid_b,{metric}_distance\n" + "".join(
-            f"{first[a].pid},{first[b].pid},{d:.6f}\n" for a, b, d in pairs))
+        atomic_write_text(args.csv, csv)
     print(f"wrote {args.out}")
     return 0
 

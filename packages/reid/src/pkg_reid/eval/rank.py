@@ -85,7 +85,7 @@ def metrics_from_positions(pos: np.ndarray, n_good: np.ndarray, max_rank: int, i
     ap_non = np.where(valid, p_at.sum(1) / denom_q, 0.0)
     ap_off = np.where(valid, np.where(real, (p_before + p_at) / 2.0, 0.0).sum(1) / denom_q, 0.0)
     last = pos[np.arange(q), np.maximum(n_good - 1, 0)]
-    inp = np.where(valid, n_good / (last + 1.0), 0.0)
+    inp = np.where(valid, n_good / np.maximum(last + 1.0, 1.0), 0.0)
     cmc = np.where(valid[:, None] & (np.arange(max_rank)[None] >= pos[:, :1]), 1.0, 0.0)
     rows = valid if invalid_query == "skip" else np.ones(q, dtype=bool)
     denom = max(int(rows.sum()), 1)
