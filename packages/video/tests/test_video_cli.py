@@ -41,6 +41,13 @@ def test_bad_inputs_exit_2(tmp_path, capsys):
     _one_line_error(capsys, train.main(["--config", "costa_r50_k400", "--set", "model.depthh=3",
                                         "--out", str(tmp_path / "r")]), "unknown config key", "model.depthh")
     _one_line_error(capsys, train.main(["--config", str(tmp_path / "none.yaml")]), "none.yaml")
+    _one_line_error(capsys, train.main(["--config", "tiny_motion", "--set", "train.max_steps=0", "--out",
+                                        str(tmp_path / "r")]), "max_steps must be a positive")
+    _one_line_error(capsys, train.main(["--config", "tiny_motion", "--set", "data.backend=ffmpeg", "--out",
+                                        str(tmp_path / "r")]), "data.backend")
+    _one_line_error(capsys, data.main(["reencode", "--root", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]),
+                    "source folder not found")
+    assert not (tmp_path / "r").exists() and not (tmp_path / "o").exists()  # nothing half-written
     ann = tmp_path / "k" / "annotations"
     ann.mkdir(parents=True)
     (ann / "train.csv").write_text("label,youtube_id,time_start,time_end,split\nx,abcdefghijk,1,oops,train\n")

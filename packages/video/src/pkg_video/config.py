@@ -68,6 +68,8 @@ class DataConfig:
             raise ValueError(f"train_scale {self.train_scale} must be ordered and >= crop_size {self.crop_size}")
         if self.crop_size > self.val_short_side:
             raise ValueError(f"crop_size {self.crop_size} exceeds val_short_side {self.val_short_side}")
+        if self.decode_threads < 0:
+            raise ValueError(f"decode_threads must be >= 0 (0 = FFmpeg's choice), got {self.decode_threads}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +93,12 @@ class TrainConfig:
     checkpoint_every_steps: int | None = None  # also write last.pt every N steps inside an epoch
     seed: int = 0
     tensorboard: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("max_steps", "checkpoint_every_steps", "max_steps_per_epoch"):
+            v = getattr(self, name)
+            if v is not None and v < 1:
+                raise ValueError(f"{name} must be a positive number of steps or null, got {v}")
 
 
 @dataclasses.dataclass(frozen=True)
