@@ -1,5 +1,6 @@
 """Training: resume continues exactly; a tiny model overfits a tiny fake set (loss falls)."""
 
+import pytest
 import torch
 
 from pkg_detect import config as C
@@ -206,3 +207,15 @@ def test_citypersons_validation_uses_val_split_and_official_evaluator(tmp_path, 
     r = validate(build_model(cfg), cfg, vs)
     assert r["setup"] == "Reasonable" and r["frames"] == 2 and r["n_gt"] == 2
     assert 0.0 <= r["mr"] <= 1.0
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_paper_size_training_steps_on_gpu(tmp_path, caltech_root):
+    """The full-size recipe (ResNet-50, 256-channel neck, full 640x480 frames) trains on a GPU and resumes."""
+    cfg = C.load("tll_caltech", ["data.train_sets=[0]", "data.every=1", "train.batch_size=2", "train.iterations=3",
+                                 "train.log_every=1"])
+    res = train(cfg, tmp_path / "g", root=caltech_root, device="cuda", quiet=True)
+    assert res["steps"] == 3 and all(torch.isfinite(torch.tensor(v)) for v in res["last"].values())
+    more = C.load("tll_caltech", ["data.train_sets=[0]", "data.every=1", "train.batch_size=2", "train.iterations=4"])
+    assert train(more, tmp_path / "g", root=caltech_root, device="cuda", resume=True, quiet=True)["steps"] == 4
