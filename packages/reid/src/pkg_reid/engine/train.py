@@ -49,7 +49,7 @@ from pkg_shared.engine import (
 from pkg_shared.engine import dist as pdist
 from pkg_shared.errors import ConfigError
 from pkg_shared.fsutil import atomic_write_json
-from pkg_shared.logging import MetricsLogger
+from pkg_shared.logging import MetricsLogger, progress
 
 log = logging.getLogger("pkg_reid.train")
 
@@ -181,7 +181,9 @@ def train(cfg: Config, out_dir: str | pathlib.Path, device: torch.device | None 
         loader = torch.utils.data.DataLoader(train_ds, batch_sampler=my_batches, num_workers=cfg.data.num_workers)
         model.train()
         ep_active, ep_loss, d_aps, d_ans = [], [], [], []
-        for it, (x, y, _, _) in enumerate(loader):
+        bar = progress(loader, desc=f"stage {stage + 1} epoch {st['epoch'] + 1}", leave=False,
+                       disable=None if info.is_main else True)
+        for it, (x, y, _, _) in enumerate(bar):
             f = lr_factor(cfg.optim, st["stage_epoch"] + it / max(len(my_batches), 1), stage_len)
             for grp in optimizer.param_groups:
                 grp["lr"] = cfg.optim.lr * f

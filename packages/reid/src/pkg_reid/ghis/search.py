@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from pkg_shared.errors import ConfigError, MissingDependencyError
+from pkg_shared.logging import progress
 
 
 @dataclass
@@ -183,7 +184,7 @@ def embed(model: torch.nn.Module, dataset, device: torch.device, batch_size: int
     model.eval()
     feats, labels = [], []
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False)
-    for x, y, _, _ in loader:
+    for x, y, _, _ in progress(loader, desc="GHIS embed", leave=False):
         feats.append(model(x.to(device))["fused"].float().cpu())
         labels.append(y)
     model.train(was)
