@@ -12,5 +12,6 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert s["metric"].startswith("top1=")
     png = tmp_path / s["picture"]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert all((tmp_path / name).read_bytes()[:4] == b"\x89PNG" for name in s["pictures"])
     assert {p["method"] for p in s["compression"]} == {"ldrf", "chanprune", "thinet", "l1", "fga", "chandecomp"}
     assert "[demo" in capsys.readouterr().out

@@ -45,13 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     from pkg_efficient.config import DataConfig, ModelConfig, RunConfig, TrainConfig
     from pkg_efficient.data.cifar import write_fake_cifar
     from pkg_efficient.data.loaders import CifarDataset
-    from pkg_efficient.engine.compress_run import latency_ms
     from pkg_efficient.engine.evaluate import evaluate
     from pkg_efficient.engine.train import train
     from pkg_efficient.flops import count
     from pkg_efficient.models.resnet_cifar import ResNetCIFAR
     from pkg_efficient.models.vgg import vgg16_cifar
     from pkg_efficient.ops.fold import shift_stats
+    from pkg_shared.engine.bench import compare
 
     torch.manual_seed(seed)
     data = out / "data"
@@ -80,7 +80,12 @@ def main(argv: list[str] | None = None) -> int:
         ref = vgg(held)
     scale = (ref - ref.mean(0)).norm()  # error relative to the logits' variation (not their constant part)
     base = count(vgg, 32)
-    lat0 = latency_ms(vgg, 32, repeat=5)
+
+    def measured(new) -> float:  # baseline and candidate timed back to back (less drift on a busy machine)
+        x1 = torch.randn(1, 3, 32, 32)
+        with torch.no_grad():
+            return compare("demo", lambda: new(x1), lambda: vgg(x1), warmup=2, repeat=7)["speedup"]
+
     points = []
     loader = DataLoader(test_set, batch_size=60)
     for method in ("ldrf", "chanprune", "thinet", "l1"):
@@ -90,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         c = count(new, 32)
         acc = evaluate(new, loader, torch.device("cpu"))["top1"]
         points.append({"method": method, "madds_M": c["macs"] / 1e6, "error": err, "top1_before_finetune": acc,
-                       "speedup_theory": base["conv_macs"] / c["conv_macs"], "speedup_measured": lat0 / latency_ms(new, 32, repeat=5)})
+                       "speedup_theory": base["conv_macs"] / c["conv_macs"], "speedup_measured": measured(new)})
         _say(t0, f"{method:>9}: logit error {err:.3f}, top-1 {acc:.1f}%, conv x{points[-1]['speedup_theory']:.2f} theory, "
                  f"x{points[-1]['speedup_measured']:.2f} measured")
     for method in ("fga", "chandecomp"):
@@ -102,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         deg = sum(r["degenerate_fraction"] for r in info["layers"]) / len(info["layers"])
         points.append({"method": method, "madds_M": c["macs"] / 1e6, "error": err, "top1_before_finetune": acc,
                        "degenerate_fraction": deg, "speedup_theory": base["conv_macs"] / c["conv_macs"],
-                       "speedup_measured": lat0 / latency_ms(new, 32, repeat=5)})
+                       "speedup_measured": measured(new)})
         _say(t0, f"{method:>9}: logit error {err:.3f}, top-1 {acc:.1f}%, mean degenerate fraction {deg:.2f}, "
                  f"conv x{points[-1]['speedup_theory']:.2f} theory")
     # 5. inference on one sample
