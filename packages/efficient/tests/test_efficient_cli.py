@@ -7,11 +7,11 @@ import sys
 import pytest
 
 from pkg_efficient.cli import bench as bench_cli
-from pkg_efficient.cli import compress, count, data, demo, export, infer, train
+from pkg_efficient.cli import compress, count, data, demo, export, infer, train, vis
 from pkg_efficient.cli import eval as eval_cli
 
 MAINS = {"train": train.main, "eval": eval_cli.main, "infer": infer.main, "count": count.main, "compress": compress.main,
-         "export": export.main, "data": data.main, "bench": bench_cli.main, "demo": demo.main}
+         "export": export.main, "data": data.main, "bench": bench_cli.main, "demo": demo.main, "vis": vis.main}
 
 
 @pytest.mark.parametrize("name", sorted(MAINS))

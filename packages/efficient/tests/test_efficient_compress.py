@@ -297,22 +297,29 @@ def test_jacobian_spectrum_of_a_linear_network_is_its_weight_spectrum():
     assert res["log10_condition"] == pytest.approx(float(torch.log10(s[0] / s[3])))
 
 
-def test_compress_cli_fga_finetune_logs_degeneracy_and_jacobian(tmp_path, capsys):
-    import json
-
+def _cli_compress(tmp_path, capsys, base, args):
+    """efficient-compress on a saved CIFAR ResNet-20 and fake CIFAR-10 data (official pickles)."""
     from pkg_efficient.cli import compress as compress_cli
     from pkg_efficient.data.cifar import write_fake_cifar
     from pkg_efficient.engine.modelio import save_model
-    from pkg_efficient.models import build_model
 
     write_fake_cifar(tmp_path / "data", "cifar10", n_train=16, n_test=8, seed=0)
-    torch.manual_seed(0)
-    save_model(tmp_path / "base.pt", build_model("resnet20", num_classes=10), {"name": "resnet20", "num_classes": 10})
-    rc = compress_cli.main(["fga", "--arch", "resnet20", "--weights", str(tmp_path / "base.pt"), "--dataset", "cifar10",
+    save_model(tmp_path / "base.pt", base, {"name": "resnet20", "num_classes": 10})
+    rc = compress_cli.main([*args[:1], "--arch", "resnet20", "--weights", str(tmp_path / "base.pt"), "--dataset", "cifar10",
                             "--data", str(tmp_path / "data"), "--input-size", "32", "--num-classes", "10",
-                            "--calib-images", "8", "--finetune-epochs", "2", "--set", "jacobian_samples=2",
-                            "--set", "group_size=4", "--set", "batch_size=8", "--out", str(tmp_path / "out")])
+                            *args[1:], "--out", str(tmp_path / "out")])
     assert rc == 0, capsys.readouterr().err
+
+
+def test_compress_cli_fga_finetune_logs_degeneracy_and_jacobian(tmp_path, capsys):
+    import json
+
+    from pkg_efficient.models import build_model
+
+    torch.manual_seed(0)
+    _cli_compress(tmp_path, capsys, build_model("resnet20", num_classes=10),
+                  ["fga", "--calib-images", "8", "--finetune-epochs", "2", "--set", "jacobian_samples=2",
+                   "--set", "group_size=4", "--set", "batch_size=8"])
     rep = json.loads((tmp_path / "out" / "report.json").read_text())
     assert [c["epoch"] for c in rep["finetune_curve"]] == [1, 2]
     assert all(0 <= c["weq_degenerate_fraction"] <= 1 and "jacobian_degenerate_fraction" in c for c in rep["finetune_curve"])
@@ -325,21 +332,14 @@ def test_compress_cli_ldrf_cifar_resnet_basic_blocks(tmp_path, capsys):
     checkpoint rebuilds as a real smaller model whose outputs match the report's logits."""
     import json
 
-    from pkg_efficient.cli import compress as compress_cli
-    from pkg_efficient.data.cifar import write_fake_cifar
-    from pkg_efficient.engine.modelio import load_model, save_model
+    from pkg_efficient.engine.modelio import load_model
     from pkg_efficient.flops import count
     from pkg_efficient.models import build_model
 
-    write_fake_cifar(tmp_path / "data", "cifar10", n_train=16, n_test=8, seed=0)
     torch.manual_seed(0)
-    base = _randomise_bn(build_model("resnet20", num_classes=10))
-    save_model(tmp_path / "base.pt", base, {"name": "resnet20", "num_classes": 10})
-    rc = compress_cli.main(["ldrf", "--arch", "resnet20", "--weights", str(tmp_path / "base.pt"), "--dataset", "cifar10",
-                            "--data", str(tmp_path / "data"), "--input-size", "32", "--num-classes", "10",
-                            "--calib-images", "16", "--target-speedup", "1.5", "--alt-iters", "1",
-                            "--rank-rule", "accuracy", "--set", "alt_steps=2", "--out", str(tmp_path / "out")])
-    assert rc == 0, capsys.readouterr().err
+    _cli_compress(tmp_path, capsys, _randomise_bn(build_model("resnet20", num_classes=10)),
+                  ["ldrf", "--calib-images", "16", "--target-speedup", "1.5", "--alt-iters", "1",
+                   "--rank-rule", "accuracy", "--set", "alt_steps=2"])
     rep = json.loads((tmp_path / "out" / "report.json").read_text())
     assert rep["rank_rule"] == "accuracy" and rep["config"]["alt_iters"] == 1
     assert len(rep["layers"]) == 9  # one internal width per basic block

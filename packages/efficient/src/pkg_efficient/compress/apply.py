@@ -251,12 +251,19 @@ def resnet_block_shapes(model: nn.Module, input_size: int) -> dict[str, dict]:
         for conv in convs:
             hooks.append(conv.register_forward_hook(
                 lambda mod, inp, o, name=name: out[name]["hw"].append(o.shape[2] * o.shape[3])))
-    p = next(model.parameters())
-    with torch.no_grad():
-        model.eval()(torch.zeros(1, 3, input_size, input_size, dtype=p.dtype))
-    for h in hooks:
-        h.remove()
+    _probe(model, hooks, input_size)
     return out
+
+
+def _probe(model: nn.Module, hooks: list, input_size: int) -> None:
+    """One zero image through ``model`` (eval) so the shape hooks fire; the hooks are removed."""
+    p = next(model.parameters())
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, 3, input_size, input_size, dtype=p.dtype))
+    finally:
+        for h in hooks:
+            h.remove()
 
 
 def _resnet_internal_macs(shapes: dict, widths: dict[str, list[int]]) -> int:
@@ -363,11 +370,7 @@ def _conv_hw(model: nn.Module, names: list[str], input_size: int) -> dict[str, i
     hw: dict[str, int] = {}
     hooks = [model.get_submodule(n).register_forward_hook(
         lambda m, i, o, n=n: hw.__setitem__(n, o.shape[2] * o.shape[3])) for n in names]
-    p = next(model.parameters())
-    with torch.no_grad():
-        model.eval()(torch.zeros(1, 3, input_size, input_size, dtype=p.dtype))
-    for h in hooks:
-        h.remove()
+    _probe(model, hooks, input_size)
     return hw
 
 
