@@ -237,5 +237,5 @@ def build(cfg: RunConfig, out: str | pathlib.Path, *, shard: tuple[int, int] = (
                "final_train_loss": res["final_train_loss"], "wall_time_s": round(res["wall_time_s"], 3),
                "cpu_time_s": round(res.get("cpu_time_s", float("nan")), 3), "git_rev": rev}
         append_record(out, rec)
-        log(f"bench [{k}/{len(todo)}] {a} seed {s}: test top-1 {res['top1_test']:.2f}% ({res['wall_time_s']:.1f}s)")
+        log(f"bench [{k}/{len(todo)}] {a} seed {s}: test top-1 {res['top1_test']:.2f}% ({res['wall_time_s']:.1f} s wall, {res.get('cpu_time_s', float('nan')):.1f} s CPU)")
     return len(todo)

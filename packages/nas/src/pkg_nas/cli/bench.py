@@ -79,9 +79,11 @@ def main(argv: list[str] | None = None) -> int:
 
                 cache["splits"] = build_splits(run_cfg.data, run_cfg.model.input_size)
             run_dir = run_root / f"{run_cfg.assignment}_s{run_cfg.train.seed}" if run_cfg.train.checkpoint_every > 0 else None
-            return train(run_cfg, run_dir, device=device, resume=True, splits=cache["splits"], log=lambda s: None)
+            tag = f"  {run_cfg.assignment} seed {run_cfg.train.seed}"  # per-epoch progress inside a unit
+            return train(run_cfg, run_dir, device=device, resume=True, splits=cache["splits"],
+                         log=lambda s: print(f"{tag}: {s}", flush=True))
 
-        n = build(cfg, args.bench, shard=shard, train_fn=train_fn)
+        n = build(cfg, args.bench, shard=shard, train_fn=train_fn, log=lambda s: print(s, flush=True))
         print(f"trained {n} unit(s); records in {args.bench}")
         return 0
     entries = _entries(args.bench, args.metric, args.recipe)
