@@ -171,6 +171,8 @@ def test_bad_inputs_give_one_line_errors(run_dir, fake_root, tmp_path, capsys):
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
     rc = eval_cli.main(["--checkpoint", str(tmp_path / "bad.pt")])
     assert "bad.pt" in _one_line_error(capsys, rc)
+    rc = export_cli.main(["--checkpoint", str(run_dir / "last.pt"), "--out", str(tmp_path / "e"), "--seconds", "-1"])
+    assert "--seconds" in _one_line_error(capsys, rc) and not (tmp_path / "e").exists()
     rc = train_cli.main(["--config", "raw_mla_16k", "--set", "train.lr_typo=1", "--out", str(tmp_path / "x")])
     assert "lr_typo" in _one_line_error(capsys, rc)
     rc = train_cli.main(["--config", "no_such_recipe", "--out", str(tmp_path / "x")])

@@ -73,3 +73,15 @@ def test_per_class_csv(tmp_path):
     lines = (tmp_path / "pc.csv").read_text().splitlines()
     assert lines[0] == "index,mid,display_name,n_pos,AP,AUC"
     assert lines[1] == '0,/m/a,"A, x",1,1.000000,0.500000' and lines[2].endswith(",nan,0.250000")
+
+
+def test_json_output_is_strict_json_when_a_class_is_perfect():
+    """AUC exactly 1 gives d' = inf for that class; the summary must still be valid JSON (null)."""
+    import json
+
+    y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]], dtype=np.float32)
+    s = np.array([[0.9, 0.2], [0.1, 0.6], [0.8, 0.4], [0.2, 0.5]])
+    res = evaluate_scores(y, s)
+    assert res["mAUC"] == pytest.approx((1.0 + 0.75) / 2)  # class 1: 3 of 4 pos/neg pairs ordered
+    assert res["dprime_mean_per_class"] is None and res["dprime"] > 0
+    json.dumps({k: v for k, v in res.items() if k not in ("ap_per_class", "auc_per_class")}, allow_nan=False)

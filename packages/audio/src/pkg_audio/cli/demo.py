@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     from pkg_audio.engine.infer import tag_file, top_classes
     from pkg_audio.engine.train import train
     from pkg_audio.engine.vis import plot_tagging
+    from pkg_audio.metrics import fmt
     from pkg_shared.io.audio import write_wav
 
     t0 = time.time()
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     model, mcfg, names, mids = load_tagger(ckpt)
     final = res["history"][-1]
     say(f"evaluation (AudioSet reference metrics) on {res['eval_clips']} eval clips: "
-        f"mAP={final['mAP']:.3f} mAUC={final['mAUC']:.3f} d'={final['dprime']:.2f}")
+        f"mAP={fmt(final['mAP'])} mAUC={fmt(final['mAUC'])} d'={fmt(final['dprime'], '.2f')}")
 
     real = find_real_recording()
     tagged = []
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "ran": (f"fake AudioSet -> {args.iterations} iterations of {cfg.model.variant} with mix-training + fine-tuning "
                 f"-> eval on {res['eval_clips']} clips -> tagging of " + " and ".join(pathlib.Path(t['file']).name for t in tagged)),
-        "metric": f"mAP={final['mAP']:.3f}",
+        "metric": f"mAP={fmt(final['mAP'])}",
         "picture": "heatmap.png",
         "mAUC": final["mAUC"],
         "dprime": final["dprime"],

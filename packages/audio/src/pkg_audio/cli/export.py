@@ -27,8 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     from pkg_audio.engine.checkpoints import load_tagger
     from pkg_audio.engine.export import export_onnx, export_torchscript
 
+    if args.seconds is not None and args.seconds <= 0:
+        raise ConfigError("--seconds must be > 0")
     model, cfg, _, _ = load_tagger(args.checkpoint)
     n = int(round((args.seconds or cfg.data.clip_seconds) * cfg.data.sample_rate))
+    if n < 4 * cfg.model.frame_stride:
+        raise ConfigError(f"--seconds {args.seconds}: too short for the model (at least {4 * cfg.model.frame_stride} samples)")
     example = torch.randn(2, n, generator=torch.Generator().manual_seed(0)) * 0.1
     stem = args.checkpoint.stem
     if args.format in ("torchscript", "both"):

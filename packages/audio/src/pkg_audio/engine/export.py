@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from pkg_shared.errors import require
+from pkg_shared.errors import PkgError, require
 
 
 class ClipwiseWrapper(nn.Module):
@@ -38,7 +38,7 @@ def export_torchscript(model: nn.Module, example: torch.Tensor, path: str | path
     diff = float((ref - got).abs().max())
     if diff > atol:
         tmp.unlink(missing_ok=True)
-        raise RuntimeError(f"TorchScript output differs from eager by {diff:.2e} (> {atol})")
+        raise PkgError(f"TorchScript output differs from eager by {diff:.2e} (> {atol})")
     tmp.replace(path)
     return diff
 
@@ -63,6 +63,6 @@ def export_onnx(model: nn.Module, example: torch.Tensor, path: str | pathlib.Pat
     diff = float(np.abs(ref - got).max())
     if diff > atol:
         tmp.unlink(missing_ok=True)
-        raise RuntimeError(f"ONNX output differs from eager by {diff:.2e} (> {atol})")
+        raise PkgError(f"ONNX output differs from eager by {diff:.2e} (> {atol})")
     tmp.replace(path)
     return diff

@@ -28,6 +28,7 @@ from pkg_audio.engine.checkpoints import eval_checkpoints
 from pkg_audio.engine.evaluate import evaluate
 from pkg_audio.engine.runtime import autocast, check_amp, check_sync_bn, convert_sync_bn, make_scaler
 from pkg_audio.losses import tagging_loss
+from pkg_audio.metrics import fmt
 from pkg_audio.models import build_model
 from pkg_shared.config import dump_yaml, to_dict
 from pkg_shared.engine import (
@@ -216,7 +217,7 @@ def train(cfg: AudioConfig, out_dir: str | pathlib.Path, *, device: str | torch.
             save_eval_checkpoint(model_checkpoint(model, cfg, classes, step, metrics), out_dir, step,
                                  tc.keep_eval_checkpoints)
             if echo:
-                echo(f"eval step {step}: mAP={res['mAP']:.3f} mAUC={res['mAUC']:.3f}")
+                echo(f"eval step {step}: mAP={fmt(res['mAP'])} mAUC={fmt(res['mAUC'])}")
             # the reported model: best eval mAP of the fine-tuning phase (or of any phase without one)
             counts = ph == "finetune" or not (mc.mixing != "none" and mc.finetune)
             if counts and (res["mAP"] or 0.0) > best:

@@ -23,15 +23,22 @@ from pkg_shared.metrics.ranking import multilabel_summary
 def evaluate_scores(targets: np.ndarray, scores: np.ndarray, strict_sklearn: bool = False) -> dict:
     """JSON-ready summary; per-class arrays kept under ``ap_per_class`` / ``auc_per_class``."""
     s = multilabel_summary(np.asarray(targets), np.asarray(scores, dtype=np.float64), strict_sklearn=strict_sklearn)
-    out = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in s.items()}
+    # nan (nothing to average) and +-inf (d' of an AUC of exactly 1 or 0) become null: JSON has neither
+    out = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in s.items()}
     out["convention"] = {
         "AP": "sklearn average_precision_score per class (tied scores = one threshold), macro mean",
         "dprime": "sqrt(2)*Phi^-1(mean AUC) as in the AudioSet reference code",
         "dprime_mean_per_class": "mean over classes of sqrt(2)*Phi^-1(AUC_k) (peer convention)",
         "no_positive_classes": "counted as AP=0 (sklearn)" if strict_sklearn else "excluded (nan)",
+        "null": "a mean that is not finite: no class to average, or d' of a class with AUC exactly 0 or 1",
     }
     out["n_clips"] = int(np.asarray(targets).shape[0])
     return out
+
+
+def fmt(value: float | None, spec: str = ".3f") -> str:
+    """A metric for a log line: ``n/a`` where the JSON has null (not finite)."""
+    return "n/a" if value is None else format(value, spec)
 
 
 def write_per_class_csv(path: str | os.PathLike[str], mids: Sequence[str], names: Sequence[str],
