@@ -60,6 +60,21 @@ def test_decord_plan_is_dense_only_when_seeks_cost_more():
     assert not _decord_dense(list(range(0, 250, 1)), all_intra)  # span above the memory cap
 
 
+@pytest.mark.skipif(not available("decord"), reason="decord not installed")
+def test_decord_dense_plan_returns_the_right_frames(videos):
+    """All-intra MJPG with every second frame wanted: the dense plan is taken and picks the right frames."""
+    import decord
+
+    want = list(range(10, 30, 2))
+    keys = list(decord.VideoReader(str(videos["mjpg"])).get_key_indices())
+    assert _decord_dense(sorted(want), keys)
+    clip, _ = read_clip(videos["mjpg"], lambda n: want, "decord")
+    assert np.abs(clip.float().mean(dim=(1, 2, 3)).numpy() - np.array(want) * STEP).max() < 4
+    if available("opencv"):
+        ref, _ = read_clip(videos["mjpg"], lambda n: want, "opencv")
+        assert np.abs(clip.numpy().astype(int) - ref.numpy()).max() <= 2
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_truncated_and_junk_files(videos, backend, tmp_path):
     data = videos["mjpg"].read_bytes()
