@@ -256,3 +256,20 @@ def test_eval_reports_missing_clips_and_subset_fingerprint(run_dir, fake_root, t
                         "--ids", str(tmp_path / "res" / "eval_ids.txt")])
     again = json.loads(capsys.readouterr().out)
     assert rc == 0 and again["eval_ids_sha1"] == res["eval_ids_sha1"] and again["mAP"] == res["mAP"]
+
+
+def test_tag_with_bf16_autocast_matches_fp32(run_dir, tmp_path, capsys):
+    import numpy as np
+
+    from pkg_shared.io.audio import write_wav
+
+    write_wav(tmp_path / "a.wav", 0.1 * np.random.default_rng(1).standard_normal(16000).astype(np.float32), 16000)
+    scores = {}
+    for amp in ("off", "bf16"):
+        rc = tag_cli.main(["--checkpoint", str(run_dir / "last.pt"), str(tmp_path / "a.wav"), "--json", "--topk", "12",
+                           "--amp", amp])
+        assert rc == 0
+        scores[amp] = {t["mid"]: t["score"] for t in json.loads(capsys.readouterr().out)["top"]}
+    assert max(abs(scores["off"][m] - scores["bf16"][m]) for m in scores["off"]) < 0.05  # bf16: ~3 significant digits
+    rc = tag_cli.main(["--checkpoint", str(run_dir / "last.pt"), str(tmp_path / "a.wav"), "--amp", "fp16", "--device", "cpu"])
+    assert "fp16 needs a CUDA device" in _one_line_error(capsys, rc)

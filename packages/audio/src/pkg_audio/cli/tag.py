@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="write the frame-level attention x classifier map (time_s + one column per class) as CSV")
     p.add_argument("--windows-csv", type=pathlib.Path,
                    help="write the per-window table (start_s, end_s + one probability column per class) as CSV")
+    p.add_argument("--amp", choices=["off", "bf16", "fp16"], default="off",
+                   help="autocast the forward pass (bf16: CPU or CUDA; fp16: CUDA only)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = p.parse_args(argv)
     if args.hop is not None and args.hop <= 0:
@@ -39,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     from pkg_audio.engine.infer import tag_file, top_classes
 
     device = resolve_device(args.device)
+    from pkg_audio.engine.runtime import check_amp
+
+    check_amp(args.amp, device)
     model, cfg, names, mids = load_tagger(args.checkpoint, device)
     icfg = cfg.infer
     for key, val in (("topk", args.topk), ("hop_seconds", args.hop), ("agg", args.agg), ("threshold", args.threshold)):
@@ -46,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             icfg = dataclasses.replace(icfg, **{key: val})
     results = []
     for f in args.files:
-        r = tag_file(model, f, cfg, icfg, device)
+        r = tag_file(model, f, cfg, icfg, device, amp=args.amp)
         top = top_classes(r.clip_scores, names, mids, icfg.topk)
         above = [names[i] for i in (r.clip_scores >= icfg.threshold).nonzero()[0]]
         item = {"file": str(f), "duration_s": round(r.duration_s, 3), "windows": len(r.window_starts), "top": top,

@@ -36,7 +36,10 @@ def windows(n: int, length: int, hop: int) -> list[int]:
 
 @torch.no_grad()
 def tag_wave(model: nn.Module, wave: np.ndarray, cfg: AudioConfig, icfg: InferConfig | None = None,
-             device: torch.device | str = "cpu", batch_size: int = 8) -> TagResult:
+             device: torch.device | str = "cpu", batch_size: int = 8, amp: str = "off") -> TagResult:
+    """Sliding windows over ``wave``; ``amp`` = bf16/fp16 runs the forward under autocast."""
+    from pkg_audio.engine.runtime import autocast
+
     icfg = icfg or cfg.infer
     sr = cfg.data.sample_rate
     length = int(round(cfg.data.clip_seconds * sr))
@@ -46,7 +49,8 @@ def tag_wave(model: nn.Module, wave: np.ndarray, cfg: AudioConfig, icfg: InferCo
     scores, maps = [], []
     for b in range(0, len(starts), batch_size):
         chunk = np.stack([pad_or_crop(wave[s:], length) for s in starts[b : b + batch_size]])
-        out = model(torch.from_numpy(chunk).to(device))
+        with autocast(amp, torch.device(device)):
+            out = model(torch.from_numpy(chunk).to(device))
         scores.append(out["clipwise"].float().cpu().numpy())
         if out.get("att"):
             maps.append((out["att"][0] * out["cla"][0]).float().cpu().numpy())  # finest listed level
@@ -68,11 +72,11 @@ def tag_wave(model: nn.Module, wave: np.ndarray, cfg: AudioConfig, icfg: InferCo
 
 
 def tag_file(model: nn.Module, path: str | os.PathLike[str], cfg: AudioConfig, icfg: InferConfig | None = None,
-             device: torch.device | str = "cpu") -> TagResult:
+             device: torch.device | str = "cpu", amp: str = "off") -> TagResult:
     wave = decode(path, cfg.data.sample_rate, cfg.data.resample)
     if len(wave) < cfg.data.sample_rate // 100:
         raise DataFormatError(path, f"audio is too short ({len(wave)} samples after resampling)")
-    return tag_wave(model, wave, cfg, icfg, device)
+    return tag_wave(model, wave, cfg, icfg, device, amp=amp)
 
 
 def top_classes(scores: np.ndarray, names: list[str], mids: list[str], k: int) -> list[dict]:
