@@ -229,3 +229,36 @@ def test_qvhighlights_train_eval_chain_with_saliency_and_unlabelled_test(tmp_pat
                           "--out", str(tmp_path / "t.json")]) == 0
     assert json.loads((tmp_path / "t.json").read_text())["metrics"] is None
     assert len((tmp_path / "test.jsonl").read_text().splitlines()) == 4
+
+
+def test_score_cli_nms_none_and_gt_file_in_moment_detr_layout(tmp_path, capsys):
+    from pkg_grounding.cli import data as data_cli
+    from pkg_grounding.cli import score as score_cli
+    from pkg_grounding.data.charades_sta import read_charades_sta, read_durations
+
+    data_cli.main(["make-fake", "--out", str(tmp_path / "d"), "--videos", "6"])
+    data_cli.main(["convert", "--dataset", "charades_sta", "--root", str(tmp_path / "d"), "--split", "test",
+                   "--out", str(tmp_path / "gt.jsonl")])
+    durs = read_durations(tmp_path / "d" / "Charades_v1_test.csv")
+    queries = read_charades_sta(tmp_path / "d" / "charades_sta_test.txt", durs)
+    lines = []
+    for q in queries:
+        (s, e), far = q.gt[0], (q.gt[0][1] + 100.0, q.gt[0][1] + 110.0)
+        dups = [[far[0] + 0.1 * i, far[1] + 0.1 * i, 0.9 - 0.1 * i] for i in range(5)]  # near-duplicates
+        lines.append(json.dumps({"qid": q.qid, "pred_windows": dups + [[s, e, 0.3]]}))
+    (tmp_path / "p.jsonl").write_text("\n".join(lines) + "\n")
+    common = ["--preds", str(tmp_path / "p.jsonl"), "--protocol", "ours"]
+
+    def r5(extra):
+        out = tmp_path / "o.json"
+        assert score_cli.main(common + extra + ["--out", str(out)]) == 0
+        return json.loads(out.read_text())["metrics"]["ours"]
+
+    root = ["--dataset", "charades_sta", "--root", str(tmp_path / "d")]
+    assert r5(root)["R@5,IoU=0.5"] == 1.0  # NMS 0.5 removes the duplicates, the GT window enters the top 5
+    none = r5(root + ["--nms", "none"])
+    assert none["R@5,IoU=0.5"] == 0.0 and "NMS none" in none["convention"]
+    assert r5(["--gt", str(tmp_path / "gt.jsonl")]) == r5(root)  # the converted file scores the same
+    capsys.readouterr()
+    assert score_cli.main(common + root + ["--nms", "big"]) == 2
+    assert "--nms 'big'" in capsys.readouterr().err

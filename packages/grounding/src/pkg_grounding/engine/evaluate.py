@@ -147,8 +147,11 @@ def predict(model: torch.nn.Module, queries: list[Query], feats: Features, vocab
     return predict_fused([Scorer(model, feats, vocab, cfg)], queries, device, batch_size, candidates, show_progress)
 
 
-def score_predictions(preds: list[dict], queries: list[Query], cfg: GroundingConfig) -> dict:
-    """Metrics of every protocol for the dataset, with the convention of each spelled out."""
+def score_predictions(preds: list[dict], queries: list[Query], cfg: GroundingConfig,
+                      nms: float | str | None = None) -> dict:
+    """Metrics of every protocol for the dataset, with the convention of each spelled out.
+
+    ``nms`` overrides ``cfg.decode.nms`` for protocol 'ours' (a threshold or 'tall')."""
     if queries and queries[0].times:
         res = evaluate_didemo([p["pred_moments"] for p in preds], [q.times for q in queries])
         return {"mcn": {**res, "convention": "LocalizingMoments utils/eval.py: mean of best-3 ranks / IoUs "
@@ -160,7 +163,8 @@ def score_predictions(preds: list[dict], queries: list[Query], cfg: GroundingCon
     protos = tuple(p for p in protos if p != "mcn") or ("ours",)
     gts = [np.asarray(q.gt, dtype=np.float64).reshape(-1, 2) for q in queries]
     windows = [np.asarray(p["pred_windows"], dtype=np.float64).reshape(-1, 3) for p in preds]
-    out = evaluate_charades(windows, gts, protos, nms=cfg.decode.nms, compare=cfg.eval.iou_compare, miou=cfg.eval.miou)
+    out = evaluate_charades(windows, gts, protos, nms=cfg.decode.nms if nms is None else nms,
+                            compare=cfg.eval.iou_compare, miou=cfg.eval.miou)
     labelled = [i for i, q in enumerate(queries) if q.saliency]
     if "moment_detr" in out and labelled and all(("pred_saliency_scores" in preds[i]) or preds[i].get("inside")
                                                  for i in labelled):

@@ -267,7 +267,9 @@ def evaluate_charades(preds: Sequence[np.ndarray], gts, protocols: Sequence[str]
                 p["nms"] = p["nms"] if nms is None else nms
                 p["compare"] = compare or p["compare"]
                 p["miou"] = miou or p["miou"]
-                p["note"] = f"ours: NMS {p['nms']}, IoU {'>=' if p['compare'] == 'ge' else '>'} m, mIoU {p['miou']}"
+                rule = {"tall": "m-0.05 per IoU level"}.get(p["nms"], p["nms"]) if isinstance(p["nms"], str) else \
+                    ("none" if p["nms"] >= 1.0 else p["nms"])
+                p["note"] = f"ours: NMS {rule}, IoU {'>=' if p['compare'] == 'ge' else '>'} m, mIoU {p['miou']}"
             note = p.pop("note")
             res = recall_at_iou(preds, gts, **p)
             res["convention"] = note
