@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from pkg_video.data.decode import available, read_clip
+from pkg_shared.io.clip import available, read_clip
 from pkg_video.data.sampling import clip_frames, train_start
 
 W, H, N, FPS = 340, 256, 250, 25

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from pkg_shared.errors import DataFormatError
+from pkg_shared.io.clip import check_video, read_clip
 from pkg_video.data import filelist, kinetics, mit
-from pkg_video.data.decode import check_video, read_clip
 from pkg_video.data.fake import KINETICS_NAMES, make_fake_kinetics, make_fake_mit
 from pkg_video.data.sampling import clip_frames, multi_clip_starts, train_start
 from pkg_video.data.transforms import rescale_size, three_crop_offsets

@@ -32,7 +32,8 @@ class VideoInfo:
         return self.num_frames / self.fps if self.fps > 0 else 0.0
 
 
-def _check_path(path: pathlib.Path) -> None:
+def check_path(path: pathlib.Path) -> None:
+    """Fail early, naming the file, on the problems every back-end reports differently."""
     if not path.exists():
         raise DataFormatError(path, "video file not found")
     if path.is_dir():
@@ -71,7 +72,7 @@ class VideoReader:
         self.path = pathlib.Path(path)
         self.num_threads = int(num_threads)
         self.cache_bytes = int(cache_bytes)
-        _check_path(self.path)
+        check_path(self.path)
         if backend == "auto":
             backend = "decord" if _have_decord() else "opencv"
         self.backend = backend

@@ -105,7 +105,7 @@ def _splits(args, dataset: str):
 
 
 def check(args) -> int:
-    from pkg_video.data.decode import check_video
+    from pkg_shared.io.clip import check_video
 
     dataset = args.dataset or _detect(args.root)
     problems = 0
@@ -153,8 +153,8 @@ def make_fake(args) -> int:
 
 
 def prepare(args) -> int:
+    from pkg_shared.io.clip import check_video
     from pkg_video.data import kinetics, mit
-    from pkg_video.data.decode import check_video
     from pkg_video.data.filelist import Sample, write_video_list
 
     if args.dataset == "kinetics":
@@ -176,7 +176,7 @@ def prepare(args) -> int:
 
 
 def check_videos(args) -> int:
-    from pkg_video.data.decode import check_video
+    from pkg_shared.io.clip import check_video
     from pkg_video.data.filelist import read_video_list, write_video_list
 
     samples = read_video_list(args.list)

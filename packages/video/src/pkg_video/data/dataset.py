@@ -15,9 +15,9 @@ import torch
 from torch.utils.data import Dataset
 
 from pkg_shared.errors import DataFormatError
+from pkg_shared.io.clip import read_clip
 from pkg_video.config import DataConfig
 from pkg_video.data import filelist, kinetics, mit
-from pkg_video.data.decode import read_clip
 from pkg_video.data.filelist import Sample
 from pkg_video.data.sampling import clip_frames, multi_clip_starts, train_start, val_start
 from pkg_video.data.transforms import centre_transform, three_crop_transform, train_transform

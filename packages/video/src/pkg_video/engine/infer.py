@@ -7,9 +7,9 @@ import pathlib
 import numpy as np
 import torch
 
+from pkg_shared.io.clip import read_clip
 from pkg_video.config import DataConfig
 from pkg_video.data.dataset import ClipDataset
-from pkg_video.data.decode import read_clip
 from pkg_video.data.filelist import Sample
 from pkg_video.data.sampling import clip_frames, val_start
 from pkg_video.engine.evaluate import video_scores

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from pkg_shared.errors import DataFormatError
+from pkg_shared.io.clip import _decord_dense, available, read_clip, resolve
 from pkg_shared.testing import write_video
-from pkg_video.data.decode import _decord_dense, available, read_clip, resolve
 
 BACKENDS = [b for b in ("decord", "pyav", "opencv") if available(b)]
 STEP = 6  # frame t is filled with the grey value STEP * t

@@ -1,9 +1,9 @@
-"""Clip decoding with four interchangeable back-ends: decord, PyAV, OpenCV (and 'auto').
+"""One-shot clip reads for data loaders, with interchangeable back-ends: decord, PyAV, OpenCV, 'auto'.
 
 ``read_clip(path, choose)`` opens one reader per sample, asks ``choose(num_frames)`` for frame
-indices, and returns them as uint8 THWC RGB. Why this module and not ``pkg_shared.io.video``:
-the shared reader decodes a probe frame at open, seeks back before release and, for OpenCV,
-decodes the whole file up front; a data loader cannot afford either (see benchmarks/bench_decode.py).
+indices, and returns them as uint8 THWC RGB. Why beside :class:`pkg_shared.io.video.VideoReader`
+(random access to one file, many requests): a loader reads a few frames once per sample and cannot
+afford a probe frame at open, a seek back before release, or decoding more than it returns.
 
 * decord: one batched fetch, indices sorted and de-duplicated first (a backwards index makes decord
   rewind to frame 0). decord seeks for every wanted frame in a new key-frame interval; on
@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from pkg_shared.errors import DataFormatError, MissingDependencyError
+from pkg_shared.io.video import check_path
 
 Backend = Literal["auto", "decord", "pyav", "opencv"]
 BACKENDS = ("auto", "decord", "pyav", "opencv")
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 
 # decord cost model in units of "decode one frame": converting + copying a returned frame, and one
 # seek (SeekStart + Seek + key-frame check + decoder thread restart). Measured on 340x256 H.264 and
-# MPEG-4 files (benchmarks/bench_decode.py --profile): a seek costs about four frame decodes.
+# MPEG-4 files (packages/video/benchmarks/bench_decode.py --profile): a seek costs about four frame decodes.
 _CONVERT, _SEEK = 0.5, 4.0
 _DENSE_MAX_SPAN = 160  # never decode-and-convert more frames than this in one dense fetch
 
@@ -58,21 +59,12 @@ def resolve(backend: str) -> str:
     if backend != "auto":
         if not available(backend):
             module = {"decord": "decord", "pyav": "av", "opencv": "cv2"}[backend]
-            raise MissingDependencyError(module, {"pyav": "pyav", "decord": "decord"}.get(backend, "video"), "pkg-video")
+            raise MissingDependencyError(module, "pyav" if backend == "pyav" else "video")
         return backend
     for b in ("decord", "pyav", "opencv"):
         if available(b):
             return b
-    raise MissingDependencyError("cv2", "video", "pkg-video")
-
-
-def _check_path(path: pathlib.Path) -> None:
-    if not path.exists():
-        raise DataFormatError(path, "video file not found")
-    if path.is_dir():
-        raise DataFormatError(path, "expected a video file, found a directory")
-    if path.stat().st_size == 0:
-        raise DataFormatError(path, "video file is empty")
+    raise MissingDependencyError("cv2", "video")
 
 
 def _plan(choose: Choose, n: int) -> tuple[list[int], list[int]]:
@@ -272,7 +264,7 @@ def read_clip(
     already use the cores; 0 lets FFmpeg choose).
     """
     p = pathlib.Path(path)
-    _check_path(p)
+    check_path(p)
     name = resolve(backend)
     try:
         arr, n = _FETCH[name](p, choose, threads)
