@@ -97,6 +97,11 @@ def test_end_to_end_cli(tmp_path, capsys):
     ck = str(run_dir / "last.pt")
     assert run("eval", ["recog", "--checkpoint", ck, "--out", str(tmp_path / "e.json")]) == 0
     assert json.loads((tmp_path / "e.json").read_text())["num_samples"] == 6
+    assert run("eval", ["recog", "--checkpoint", ck, "--test-clips", "3", "--test-crop", "0.7", "--out",
+                        str(tmp_path / "e3.json")]) == 0
+    e3 = json.loads((tmp_path / "e3.json").read_text())
+    assert e3["test_clips"] == 3 and e3["num_samples"] == 6 and "0.7" in e3["protocol"]
+    assert run("eval", ["recog", "--checkpoint", ck, "--test-clips", "0"]) == 2
     assert run("eval", ["ensemble", "--checkpoints", ck, ck, "--weights", "1", "2", "--out",
                         str(tmp_path / "ens.json")]) == 0
     ens = json.loads((tmp_path / "ens.json").read_text())

@@ -12,6 +12,7 @@ from pkg_shared.fsutil import atomic_write_json
 
 EXAMPLE = """examples:
   skeleton-eval recog --checkpoint runs/xsub/last.pt [--root /data/nturgb+d_skeletons] [--out eval.json]
+  skeleton-eval recog --checkpoint runs/xsub/last.pt --test-clips 5 --test-crop 0.8   # multi-clip testing
   skeleton-eval detect --dets dets/ --labels PKU-MMD/Train_Label_PKU_final/ --theta 0.5 [--official]
   skeleton-eval ensemble --checkpoints runs/xsub/best.pt runs/plus/best.pt --weights 1 1 [--out ens.json]
 """
@@ -36,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--checkpoint", type=pathlib.Path, required=True)
     r.add_argument("--root", type=pathlib.Path, help="dataset root (default: the one in the checkpoint)")
     r.add_argument("--confusion", type=pathlib.Path, help="also write the confusion matrix as PNG")
+    r.add_argument("--test-clips", type=int, help="N evenly spaced test crops per sample, softmax averaged "
+                   "(default: the recipe's data.test_clips)")
+    r.add_argument("--test-crop", type=float, help="crop ratio of the test clips (default: the recipe's)")
     d = sub.add_parser("detect", help="official PKU-MMD evaluation of per-video detection files", epilog=EXAMPLE,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     d.add_argument("--dets", type=pathlib.Path, required=True, help="folder of <video>.txt: label,start,end,score")
@@ -76,6 +80,12 @@ def main(argv: list[str] | None = None) -> int:
 
     device = resolve_device(args.device)
     model, cfg = load_model(args.checkpoint, device)
+    over = [f"data.test_clips={args.test_clips}"] if args.test_clips is not None else []
+    over += [f"data.test_crop={args.test_crop}"] if args.test_crop is not None else []
+    if over:
+        from pkg_shared.config import load_config
+
+        cfg = load_config(type(cfg), None, over, base=cfg)
     res = eval_recog(model, cfg, device, args.root)
     if args.confusion:
         from pkg_skeleton.engine.viz import _plt, _save

@@ -59,15 +59,22 @@ def _load_video(cfg: RecognitionConfig, vid: str) -> tuple[np.ndarray, list]:
     return seq, labels
 
 
+def _split_videos(cfg: RecognitionConfig, split: str):
+    """(video id, centred sequence (M, F, V, C), labels, ground-truth intervals (G, 2) clipped to the video)."""
+    for vid in pkummd_videos(cfg.data, split):
+        seq, labels = _load_video(cfg, vid)
+        f = seq.shape[1]
+        gts = np.array([[s, min(e, f - 1)] for _, s, e, _ in labels], dtype=np.int64).reshape(-1, 2)
+        yield vid, seq, labels, gts
+
+
 def window_samples(cfg: RecognitionConfig, split: str, seed: int = 0):
     """Training windows: instances (+ jittered copies with IoU >= pos_iou) and as many backgrounds."""
     rng = np.random.default_rng(seed)
     d = cfg.detect
     out = []
-    for vid in pkummd_videos(cfg.data, split):
-        seq, labels = _load_video(cfg, vid)
+    for vid, seq, labels, gts in _split_videos(cfg, split):
         f = seq.shape[1]
-        gts = np.array([[s, min(e, f - 1)] for _, s, e, _ in labels], dtype=np.int64).reshape(-1, 2)
         pos = []
         for k, (c, s, e, _) in enumerate(labels):
             e = min(e, f - 1)
@@ -88,26 +95,22 @@ def window_samples(cfg: RecognitionConfig, split: str, seed: int = 0):
 def detect_sequence(model, seq: np.ndarray, cfg: RecognitionConfig, device) -> list[tuple[int, int, int, float]]:
     """Score every window, keep class scores >= thresh, per-class NMS, top ``max_dets``."""
     d = cfg.detect
-    data_cfg = dataclasses.replace(cfg.data, test_crop=1.0)
     win = windows(seq.shape[1], d)
-    probs = []
-    model.eval()
-    for i in range(0, len(win), d.batch_size):
-        xs = [prepare(seq[:, s : e + 1], data_cfg, cfg.model.frames, cfg.model.num_persons, False, None)
-              for s, e in win[i : i + d.batch_size]]
-        x = torch.stack([a for a, _ in xs]).to(device)
-        motion = torch.stack([m for _, m in xs]).to(device) if xs[0][1].numel() else None
-        probs.append(torch.softmax(model(x, motion).float(), 1).cpu())
-    p = torch.cat(probs).numpy()
+    p = torch.softmax(_forward_windows(model, seq, win, cfg, device), 1).numpy()
+    return _class_nms(win, p, d)
+
+
+def _class_nms(segs: np.ndarray, scores: np.ndarray, d: DetectConfig) -> list[tuple[int, int, int, float]]:
+    """Per class c >= 1 (0 = background): scores >= ``score_thresh``, temporal NMS at ``nms_iou``; the best
+    ``max_dets`` of all classes, highest score first."""
     dets = []
-    for c in range(1, p.shape[1]):
-        keep = np.flatnonzero(p[:, c] >= d.score_thresh)
+    for c in range(1, scores.shape[1]):
+        keep = np.flatnonzero(scores[:, c] >= d.score_thresh)
         if not keep.size:
             continue
-        segs = win[keep].astype(np.float64) + [0, 1]
-        for j in temporal_nms(segs, p[keep, c], d.nms_iou):
+        for j in temporal_nms(segs[keep].astype(np.float64) + [0, 1], scores[keep, c], d.nms_iou):
             k = keep[j]
-            dets.append((c, int(win[k, 0]), int(win[k, 1]), float(p[k, c])))
+            dets.append((c, int(segs[k, 0]), int(segs[k, 1]), float(scores[k, c])))
     dets.sort(key=lambda t: -t[3])
     return dets[: d.max_dets]
 
@@ -184,11 +187,8 @@ def proposal_samples(cfg: RecognitionConfig, split: str, seed: int = 0):
     rng = np.random.default_rng(seed)
     d = cfg.detect
     out = []
-    for vid in pkummd_videos(cfg.data, split):
-        seq, labels = _load_video(cfg, vid)
-        f = seq.shape[1]
-        win = windows(f, d)
-        gts = np.array([[s, min(e, f - 1)] for _, s, e, _ in labels], dtype=np.int64).reshape(-1, 2)
+    for vid, seq, _, gts in _split_videos(cfg, split):
+        win = windows(seq.shape[1], d)
         if not len(gts):
             continue
         iou = _iou(win, gts)
@@ -230,10 +230,8 @@ def joint_samples(cfg: RecognitionConfig, split: str, seed: int = 0):
     rng = np.random.default_rng(seed)
     d = cfg.detect
     out = []
-    for vid in pkummd_videos(cfg.data, split):
-        seq, labels = _load_video(cfg, vid)
+    for vid, seq, labels, gts in _split_videos(cfg, split):
         f = seq.shape[1]
-        gts = np.array([[s, min(e, f - 1)] for _, s, e, _ in labels], dtype=np.int64).reshape(-1, 2)
         if not len(gts):
             continue
         cls = np.array([c for c, *_ in labels])
@@ -290,14 +288,6 @@ def detect_two_stage(prop_model, prop_cfg: RecognitionConfig, cls_model, cls_cfg
                         top_k=prop_cfg.detect.prop_top)
     props, act = props[keep], act[keep]
     probs = torch.softmax(_forward_windows(cls_model, seq, props, cls_cfg, device), 1).numpy()
-    dets = []
-    for c in range(1, probs.shape[1]):
-        score = probs[:, c] * (act if d.score_times_actionness else 1.0)
-        idx = np.flatnonzero(score >= d.score_thresh)
-        if not idx.size:
-            continue
-        for j in temporal_nms(props[idx].astype(np.float64) + [0, 1], score[idx], d.nms_iou):
-            k = idx[j]
-            dets.append((c, int(props[k, 0]), int(props[k, 1]), float(score[k])))
-    dets.sort(key=lambda t: -t[3])
-    return dets[: d.max_dets]
+    if d.score_times_actionness:
+        probs = probs * act[:, None]
+    return _class_nms(props, probs, d)
