@@ -216,10 +216,13 @@ def test_qvhighlights_train_eval_chain_with_saliency_and_unlabelled_test(tmp_pat
     assert 0.0 <= hl["HL-mAP"] <= 1.0 and 0.0 <= hl["HL-Hit1"] <= 1.0
     line = json.loads((tmp_path / "val.jsonl").read_text().splitlines()[0])
     assert isinstance(line["qid"], int) and len(line["pred_saliency_scores"]) == int(line["duration"] / 2)
-    assert line["pred_relevant_windows"] == line["pred_windows"]
+    # the submission field is NMS'd at the recipe's eval.moment_detr_nms (0.7): at most 10, all from the raw list
+    assert 0 < len(line["pred_relevant_windows"]) <= 10
+    assert all(w in line["pred_windows"] for w in line["pred_relevant_windows"])
     # scoring the dump again gives the same numbers (moment_detr protocol, saliency included)
     assert score_cli.main(["--preds", str(tmp_path / "val.jsonl"), "--dataset", "qvhighlights",
-                           "--root", str(tmp_path / "d"), "--split", "val", "--out", str(tmp_path / "s.json")]) == 0
+                           "--root", str(tmp_path / "d"), "--split", "val", "--moment-detr-nms", "0.7",
+                           "--out", str(tmp_path / "s.json")]) == 0
     again = json.loads((tmp_path / "s.json").read_text())["metrics"]["moment_detr"]
     assert again["mAP"] == pytest.approx(res["metrics"]["moment_detr"]["mAP"], abs=1e-3)
     assert again["highlight"]["HL-min-Fair"]["HL-mAP"] == pytest.approx(
@@ -262,3 +265,14 @@ def test_score_cli_nms_none_and_gt_file_in_moment_detr_layout(tmp_path, capsys):
     capsys.readouterr()
     assert score_cli.main(common + root + ["--nms", "big"]) == 2
     assert "--nms 'big'" in capsys.readouterr().err
+
+
+def test_moment_detr_nms_option_hand_case():
+    from pkg_grounding.metrics.charades import evaluate_charades
+
+    gt = [np.array([[0.0, 10.0]])]
+    preds = [np.array([[20.0, 30.0, 0.9], [20.5, 30.5, 0.8], [0.0, 10.0, 0.7]])]
+    raw = evaluate_charades(preds, gt, ("moment_detr",))["moment_detr"]
+    nms = evaluate_charades(preds, gt, ("moment_detr",), moment_detr_nms=0.5)["moment_detr"]
+    assert raw["mAP"] == pytest.approx(1 / 3) and nms["mAP"] == pytest.approx(1 / 2)  # TP at rank 3 vs 2
+    assert "no NMS" in raw["convention"] and "NMS 0.5 then" in nms["convention"]

@@ -114,6 +114,8 @@ class EvalConfig:
     protocol: Literal["auto", "mcn", "2dtan", "tall", "moment_detr", "all"] = "all"
     iou_compare: Literal["ge", "gt"] = "ge"
     miou: Literal["top1", "top3of5"] = "top1"  # top3of5 = mean of the 3 best IoUs among the top-5
+    # >0: NMS before moment_detr's evaluator / in QVHighlights submissions (moment_detr's --nms_thd); 0 = none
+    moment_detr_nms: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--nms", default="0.5", help="protocol 'ours': NMS threshold, or 'none', '2dtan' (0.5), "
                    "'tall' (m - 0.05 per IoU level)")
     p.add_argument("--miou", choices=["top1", "top3of5"], default="top1", help="protocol 'ours': mIoU definition")
+    p.add_argument("--moment-detr-nms", type=float, default=0.0,
+                   help="protocol 'moment_detr': NMS before its top-10 (moment_detr's --nms_thd; 0 = none, official)")
     p.add_argument("--out", help="also write the metrics JSON here")
     args = p.parse_args(argv)
     if args.aggregate:
@@ -92,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     elif not args.dataset or not args.root:
         raise PkgError("--dataset and --root are required (except with --aggregate or --gt)")
     cfg = GroundingConfig(data=DataConfig(dataset=args.dataset, root=args.root or "", val_fraction=0.0),
-                          eval=EvalConfig(protocol=args.protocol, iou_compare=args.iou_compare, miou=args.miou))
+                          eval=EvalConfig(protocol=args.protocol, iou_compare=args.iou_compare, miou=args.miou,
+                                          moment_detr_nms=args.moment_detr_nms))
     queries = read_qvhighlights(args.gt) if args.gt else read_split(cfg.data, args.split)[0]
     if args.prior:
         if args.dataset != "didemo":

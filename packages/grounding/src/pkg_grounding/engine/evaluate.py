@@ -18,6 +18,7 @@ from pkg_grounding.data.vocab import Vocab
 from pkg_grounding.decode import (
     charades_candidates,
     didemo_moment_scores,
+    nms_windows,
     rank_moment_scores,
     refine_windows,
     segment_scores,
@@ -102,7 +103,7 @@ def saliency_per_clip(inside: np.ndarray, duration: float) -> list[float]:
 
 
 def make_record(q: Query, scores: np.ndarray, inside: np.ndarray | None, dataset: str, candidates: int = 100,
-                dist: np.ndarray | None = None) -> dict:
+                dist: np.ndarray | None = None, submit_nms: float = 0.0) -> dict:
     """One prediction line (moment_detr-compatible ``pred_windows``; DiDeMo adds ``pred_moments``)."""
     rec: dict = {"qid": q.qid, "vid": q.vid, "query": q.sentence, "duration": q.duration}
     if inside is not None:
@@ -120,7 +121,9 @@ def make_record(q: Query, scores: np.ndarray, inside: np.ndarray | None, dataset
     rec["pred_windows"] = np.round(windows, 4).tolist()
     if dataset == "qvhighlights":  # the names moment_detr's evaluator and CodaLab expect
         rec["qid"] = int(q.qid) if q.qid.isdigit() else q.qid
-        rec["pred_relevant_windows"] = rec["pred_windows"]
+        # the submission field: NMS'd (eval.moment_detr_nms) when set; pred_windows stay raw for the other protocols
+        rec["pred_relevant_windows"] = np.round(nms_windows(windows, submit_nms, 10), 4).tolist() \
+            if submit_nms > 0 else rec["pred_windows"]
         if inside is not None:
             rec["pred_saliency_scores"] = saliency_per_clip(inside, q.duration)
     return rec
@@ -137,7 +140,8 @@ def predict_fused(scorers: Sequence[Scorer], queries: list[Query], device: torch
     for items in zip(*streams):
         qi = items[0][0]
         scores, inside, dist = items[0][1:] if len(items) == 1 else fuse([x[1:] for x in items], weights)
-        out[qi] = make_record(queries[qi], scores, inside, scorers[0].cfg.data.dataset, candidates, dist)
+        out[qi] = make_record(queries[qi], scores, inside, scorers[0].cfg.data.dataset, candidates, dist,
+                              scorers[0].cfg.eval.moment_detr_nms)
     return out
 
 
@@ -164,7 +168,7 @@ def score_predictions(preds: list[dict], queries: list[Query], cfg: GroundingCon
     gts = [np.asarray(q.gt, dtype=np.float64).reshape(-1, 2) for q in queries]
     windows = [np.asarray(p["pred_windows"], dtype=np.float64).reshape(-1, 3) for p in preds]
     out = evaluate_charades(windows, gts, protos, nms=cfg.decode.nms if nms is None else nms,
-                            compare=cfg.eval.iou_compare, miou=cfg.eval.miou)
+                            compare=cfg.eval.iou_compare, miou=cfg.eval.miou, moment_detr_nms=cfg.eval.moment_detr_nms)
     labelled = [i for i, q in enumerate(queries) if q.saliency]
     if "moment_detr" in out and labelled and all(("pred_saliency_scores" in preds[i]) or preds[i].get("inside")
                                                  for i in labelled):
