@@ -107,9 +107,11 @@ def test_motion_constant_velocity_and_static():
     assert pad[:, :, -1].abs().max() == 0 and torch.allclose(pad[:, :, 0], torch.full_like(pad[:, :, 0], 0.1))
 
 
-@pytest.mark.parametrize("arch", ["hcn", "hcn_local", "hcn_point", "hcn_motion", "hcn_plus"])
-def test_variants_forward_backward_reach_all_parameters(arch):
-    model = build_model(ModelConfig(arch=arch, num_classes=5, frames=16, dropout=0.0))
+@pytest.mark.parametrize("arch,heads", [("hcn", "cls"), ("hcn_local", "cls"), ("hcn_point", "cls"),
+                                        ("hcn_motion", "cls"), ("hcn_plus", "cls"), ("hcn", "cls+proposal"),
+                                        ("hcn_plus", "cls+proposal")])
+def test_variants_forward_backward_reach_all_parameters(arch, heads):
+    model = build_model(ModelConfig(arch=arch, num_classes=5, frames=16, dropout=0.0, heads=heads))
     model(torch.randn(2, 3, 16, 25, 2)).sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
 

@@ -35,10 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.root is not None:
         cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, root=args.root))
     out = args.out or pathlib.Path("dets")
+    from pkg_shared.errors import ConfigError
+
+    if cfg.task not in ("detection", "joint"):
+        raise ConfigError(f"{args.checkpoint}: a {cfg.task} checkpoint cannot detect (needs task detection or "
+                          "joint; a proposal checkpoint goes to --proposal-checkpoint)")
     proposal = None
     if args.proposal_checkpoint is not None:
-        from pkg_shared.errors import ConfigError
-
         proposal = load_model(args.proposal_checkpoint, device)
         if proposal[1].task != "proposal":
             raise ConfigError(f"{args.proposal_checkpoint}: not a proposal checkpoint (task {proposal[1].task})")
