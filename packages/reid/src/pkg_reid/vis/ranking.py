@@ -65,13 +65,22 @@ def ranked_list_montage(dist: np.ndarray, q_paths, g_paths, q_pids, q_cams, g_pi
     return _save(fig, out)
 
 
-def pair_sheet(pairs: list[tuple[str, str, str]], out: str | pathlib.Path, title: str = "hardest identity pairs") -> pathlib.Path:
-    """Rows of (image of identity a, image of identity b, caption)."""
+def pair_sheet(pairs: list[tuple[str, str, str]], out: str | pathlib.Path, title: str = "hardest identity pairs",
+               per_row: int = 4) -> pathlib.Path:
+    """A grid of (image of identity a, image of identity b, caption) pairs, ``per_row`` pairs a row."""
     plt = _plt()
     n = max(len(pairs), 1)
-    fig, axes = plt.subplots(n, 2, figsize=(2.2, 2.1 * n), squeeze=False)
-    for r, (a, b, cap) in enumerate(pairs):
-        _show(axes[r, 0], a, RED, cap)
-        _show(axes[r, 1], b, RED, "")
+    cols = min(per_row, n)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, 2 * cols, figsize=(1.1 * 2 * cols + 0.2 * cols, 2.3 * rows + 0.4), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for k, (a, b, cap) in enumerate(pairs):
+        r, c = divmod(k, cols)
+        for j, path in enumerate((a, b)):
+            ax = axes[r, 2 * c + j]
+            ax.axis("on")
+            _show(ax, path, RED, cap.replace("\n", " ") if j == 0 else "")
     fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
     return _save(fig, out)
