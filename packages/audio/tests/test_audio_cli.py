@@ -184,7 +184,7 @@ def test_bad_inputs_give_one_line_errors(run_dir, fake_root, tmp_path, capsys):
     (bad_root / "class_labels_indices.csv").write_text('index,mid,display_name\n0,/m/0a,"A"\n1,/m/0b,B, C\n')
     rc = train_cli.main(["--config", "tiny_fake", "--data-root", str(bad_root), "--out", str(tmp_path / "y")])
     assert "class_labels_indices.csv:3" in _one_line_error(capsys, rc)
-    assert not (tmp_path / "y" / "last.pt").exists()
+    assert not (tmp_path / "y").exists()  # nothing written at all
 
 
 def test_console_script_subprocess_exit_code(tmp_path):

@@ -77,3 +77,16 @@ def test_model_learns_the_fake_set(fake_root, tmp_path, tiny):
     after = load_checkpoint(tmp_path / "fit" / "last.pt")["history"][-1]["mAP"]
     assert losses[-1] < 0.75 * losses[0]
     assert after > before + 0.2 and after > 0.7
+
+
+def test_black_listing_every_clip_is_a_clear_error_and_writes_nothing(fake_root, tmp_path, tiny):
+    from pkg_audio.data.audioset import read_segments
+    from pkg_shared.errors import DataFormatError
+
+    ids = [s.ytid for n in ("balanced_train_segments.csv", "unbalanced_train_segments.csv")
+           for s in read_segments(fake_root / n)]
+    (tmp_path / "black.txt").write_text("".join(f"{i}\n" for i in ids))
+    cfg = _cfg(fake_root, tiny, [f"data.black_list_csv={tmp_path / 'black.txt'}"])
+    with pytest.raises(DataFormatError, match="cannot sample training clips"):
+        train(cfg, tmp_path / "run")
+    assert not (tmp_path / "run").exists()

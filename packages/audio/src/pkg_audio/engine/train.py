@@ -40,7 +40,7 @@ from pkg_shared.engine import (
     save_checkpoint,
     seed_everything,
 )
-from pkg_shared.errors import ConfigError
+from pkg_shared.errors import ConfigError, DataFormatError
 from pkg_shared.logging import MetricsLogger, progress, setup
 
 log = logging.getLogger("pkg_audio.train")
@@ -113,10 +113,6 @@ def train(cfg: AudioConfig, out_dir: str | pathlib.Path, *, device: str | torch.
     tc, mc = cfg.train, cfg.mix
     check_amp(tc.amp, device)
     check_sync_bn(tc.sync_bn, info, device)
-    if info.is_main:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        setup(out_dir)
-        dump_yaml(cfg, out_dir / "config.yaml")
     seed_everything(tc.seed + info.rank)
 
     # ---- data
@@ -128,11 +124,21 @@ def train(cfg: AudioConfig, out_dir: str | pathlib.Path, *, device: str | torch.
     monitor_set = None
     if tc.monitor and info.is_main and cfg.data.train_hdf5 is None and cfg.data.train_manifest is None:
         monitor_set = build_split(cfg.data, classes, "monitor")
-    if info.is_main:
+    try:
+        sampler = SAMPLERS[cfg.data.sampler](train_set.targets, seed=tc.seed + info.rank,
+                                             exclude=black_listed(cfg, train_set))
+    except ValueError as exc:  # e.g. every clip black-listed
+        raise DataFormatError(train_set.source, f"cannot sample training clips: {exc}") from exc
+    mix_gen = torch.Generator().manual_seed(tc.seed + 1000 * info.rank)
+    last = out_dir / "last.pt"
+    if resume and not last.is_file():
+        raise ConfigError(f"--resume: no checkpoint {last}")
+    if info.is_main:  # only now, after every input was read: a bad input leaves no run directory behind
+        out_dir.mkdir(parents=True, exist_ok=True)
+        setup(out_dir)
+        dump_yaml(cfg, out_dir / "config.yaml")
         log.info("train clips: %d found of %d listed; eval clips: %d of %d", len(train_set), train_set.listed,
                  len(eval_set), eval_set.listed)
-    sampler = SAMPLERS[cfg.data.sampler](train_set.targets, seed=tc.seed + info.rank, exclude=black_listed(cfg, train_set))
-    mix_gen = torch.Generator().manual_seed(tc.seed + 1000 * info.rank)
 
     # ---- model and optimiser
     model = convert_sync_bn(build_model(cfg.model), tc.sync_bn, info, device).to(device)
@@ -140,10 +146,7 @@ def train(cfg: AudioConfig, out_dir: str | pathlib.Path, *, device: str | torch.
                            weight_decay=tc.weight_decay, amsgrad=tc.amsgrad)
     scaler = make_scaler(tc.amp, device)
     step, best, history = 0, -1.0, []
-    last = out_dir / "last.pt"
     if resume:
-        if not last.is_file():
-            raise ConfigError(f"--resume: no checkpoint {last}")
         ck = load_checkpoint(last)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
