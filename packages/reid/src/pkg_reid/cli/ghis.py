@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rows, csv, summary = hard_pairs(args.run, args.root, args.top)
     args.out.mkdir(parents=True, exist_ok=True)
+    pair_sheet(rows, args.out / "hard_pairs.png")  # reads the images first: a bad one leaves nothing behind
     atomic_write_text(args.out / "hard_pairs.csv", csv)
-    pair_sheet(rows, args.out / "hard_pairs.png")
     print(json.dumps(summary | {"csv": str(args.out / "hard_pairs.csv"), "png": str(args.out / "hard_pairs.png")}))
     return 0
 

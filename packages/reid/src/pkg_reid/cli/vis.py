@@ -78,7 +78,7 @@ def _pairs(args) -> int:
     from pkg_shared.fsutil import atomic_write_text
 
     rows, csv, _ = hard_pairs(args.run, args.root, args.top)
-    pair_sheet(rows, args.out)
+    pair_sheet(rows, args.out)  # before the CSV: an unreadable image leaves nothing behind
     if args.csv:
         atomic_write_text(args.csv, csv)
     print(f"wrote {args.out}")
