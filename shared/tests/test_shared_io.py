@@ -165,6 +165,10 @@ def test_read_dicts_and_json(tmp_path):
     j.write_text('{"a": [1, 2,]}')
     with pytest.raises(DataFormatError, match=r"o.json:1: invalid JSON"):
         tables.read_json(j)
+    with pytest.raises(DataFormatError, match="none.json: weights manifest not found"):
+        tables.read_json(tmp_path / "none.json", what="weights manifest")
+    with pytest.raises(DataFormatError, match="expected a file, found a directory"):
+        tables.read_json(tmp_path)
 
 
 def test_read_jsonl(tmp_path):

@@ -14,9 +14,9 @@ from pkg_shared.errors import DataFormatError
 T = TypeVar("T")
 
 
-def _open_text(path: pathlib.Path):
+def _open_text(path: pathlib.Path, what: str = "annotation file"):
     if not path.exists():
-        raise DataFormatError(path, "annotation file not found")
+        raise DataFormatError(path, f"{what} not found")
     if path.is_dir():
         raise DataFormatError(path, "expected a file, found a directory")
     try:
@@ -101,10 +101,10 @@ def read_dicts(path: str | os.PathLike[str], *, delimiter: str = ",", required: 
     return out
 
 
-def read_json(path: str | os.PathLike[str]) -> Any:
-    """JSON with the line and column of a syntax error in the message."""
+def read_json(path: str | os.PathLike[str], what: str = "annotation file") -> Any:
+    """JSON with the line and column of a syntax error in the message (``what``: the file's role)."""
     path = pathlib.Path(path)
-    with _open_text(path) as fh:
+    with _open_text(path, what) as fh:
         try:
             return json.load(fh)
         except json.JSONDecodeError as exc:
@@ -120,9 +120,7 @@ def read_jsonl(path: str | os.PathLike[str], what: str = "JSONL file") -> Iterat
     the file and the line (``what`` names the file's role in the not-found message).
     """
     path = pathlib.Path(path)
-    if not path.is_file():
-        raise DataFormatError(path, f"{what} not found")
-    with _open_text(path) as fh:
+    with _open_text(path, what) as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
