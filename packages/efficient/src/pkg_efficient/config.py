@@ -108,6 +108,7 @@ class CompressConfig:
     selection: Literal["energy", "l1", "random"] = "energy"  # [C] LDRF neuron score
     refit_r: bool = True
     relu_bound: bool = True  # [C] n'_l >= ceil(d_l / a_l)
+    allocation: Literal["uniform", "greedy"] = "uniform"  # [C] LDRF VGG widths: uniform ratio or spec's greedy
     reinsert_bn: bool = False  # [C] pruned models: identity BN after every recomposed conv (for fine-tuning)
     policy: Literal["uniform", "budget"] = "uniform"  # FGA (g, r) allocation [C]
     group_size: int = 16  # [C]

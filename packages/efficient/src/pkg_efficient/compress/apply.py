@@ -103,20 +103,57 @@ def _solve_ratio(cost, widths: list[int], lower: list[int], target: float, base:
     return keep, base / cost(keep) >= target * 0.999
 
 
-def _activations_stats(layers: list[Layer], final: Layer, x: torch.Tensor, opts: ChainOptions) -> tuple[list[int], list[float]]:
-    """d_l (explicit ranks or the energy rule) and ReLU ratios a_l of every prunable layer."""
+def _activations_stats(layers: list[Layer], final: Layer, x: torch.Tensor, opts: ChainOptions
+                       ) -> tuple[list[int], list[float], list[torch.Tensor]]:
+    """d_l (explicit ranks or the energy rule), ReLU ratios a_l and, per layer, the neuron scores
+    s_i^2 = ||Q_l[i, :]||^2 E[y_i^2] (embedding energy; sorted descending, normalised to sum 1)."""
     from pkg_efficient.compress.chain import _rank, _svd_rows
 
-    ranks, ratios = [], []
+    ranks, ratios, energies = [], [], []
     y = x.to(layers[0].weight.dtype)
     chain = layers + [final]
     for li, layer in enumerate(layers):
         o = layer.conv(y)
         ratios.append(relu_ratio(o))
         m = chain[li + 1].weight.double().permute(1, 0, 2, 3).reshape(o.shape[1], -1)
-        ranks.append(opts.ranks[li] if opts.ranks is not None else _rank(_svd_rows(m)[1], opts))
+        u, sv, _ = _svd_rows(m)
+        d = opts.ranks[li] if opts.ranks is not None else _rank(sv, opts)
+        ranks.append(d)
         y = layer.act(o)
-    return ranks, ratios
+        e = u[:, :d].pow(2).sum(1) * y.double().pow(2).mean(dim=(0, 2, 3))
+        energies.append((e / e.sum().clamp_min(1e-300)).sort(descending=True).values)
+    return ranks, ratios, energies
+
+
+def greedy_widths(widths: list[int], lower: list[int], energies: list[torch.Tensor], cost, budget: float,
+                  chunks: int = 32) -> list[int]:
+    """Spec's allocation: from full widths, repeatedly drop a chunk (~n_l/32) of the lowest-energy
+    neurons of the layer that loses the least log retained embedding energy per M-Add saved,
+    never below ``lower``, until ``cost(widths) <= budget``."""
+    keep = list(widths)
+    cum = [torch.cumsum(e, 0) for e in energies]
+
+    def log_energy(li: int, k: int) -> float:
+        return float(torch.log(cum[li][k - 1].clamp_min(1e-300)))
+
+    cur = cost(keep)
+    while cur > budget:
+        best, best_score = None, None
+        for li, (k, lo) in enumerate(zip(keep, lower)):
+            step = min(max(1, widths[li] // chunks), k - lo)
+            if step <= 0:
+                continue
+            trial = keep[:li] + [k - step] + keep[li + 1:]
+            saved = cur - cost(trial)
+            if saved <= 0:
+                continue
+            score = (log_energy(li, k) - log_energy(li, k - step)) / saved
+            if best_score is None or score < best_score:
+                best, best_score = trial, score
+        if best is None:
+            break
+        keep, cur = best, cost(best)
+    return keep
 
 
 def _accuracy_rule(model: nn.Module, targets: list[tuple[str, torch.Tensor]], calib: torch.Tensor,
@@ -132,7 +169,8 @@ def _accuracy_rule(model: nn.Module, targets: list[tuple[str, torch.Tensor]], ca
 @torch.no_grad()
 def compress_vgg(model: VGG, calib: torch.Tensor, opts: ChainOptions, target_speedup: float | None = None,
                  widths: list[int] | None = None, relu_bound: bool = True,
-                 labels: torch.Tensor | None = None, reinsert_bn: bool = False) -> tuple[VGG, dict]:
+                 labels: torch.Tensor | None = None, reinsert_bn: bool = False,
+                 allocation: str = "uniform") -> tuple[VGG, dict]:
     dtype = next(model.parameters()).dtype
     model = copy.deepcopy(model).eval()
     layers, final = _vgg_chain(model)
@@ -145,14 +183,23 @@ def compress_vgg(model: VGG, calib: torch.Tensor, opts: ChainOptions, target_spe
     hw = _vgg_hw(model, calib.shape[-1])
     base = _vgg_conv_macs(orig_w, hw)
     note = ""
+    widths_given = widths
     if widths is None:
         if target_speedup is None:
             raise ValueError("give a target speed-up or explicit widths")
         lower = [1] * len(orig_w)
-        if opts.method == "ldrf" and relu_bound:
-            ranks, ratios = _activations_stats(layers, final, calib, opts)
-            lower = relu_lower_bounds(ranks, ratios, orig_w)
-        widths, ok = _solve_ratio(lambda k: _vgg_conv_macs(k, hw), orig_w, lower, target_speedup, base)
+        if opts.method == "ldrf" and (relu_bound or allocation == "greedy"):
+            ranks, ratios, energies = _activations_stats(layers, final, calib, opts)
+            lower = relu_lower_bounds(ranks, ratios, orig_w) if relu_bound else lower
+        if allocation == "greedy" and opts.method == "ldrf":
+            widths = greedy_widths(orig_w, lower, energies, lambda k: _vgg_conv_macs(k, hw), base / target_speedup)
+            ok = base / _vgg_conv_macs(widths, hw) >= target_speedup * 0.999
+            if not ok:
+                widths = greedy_widths(orig_w, [1] * len(orig_w), energies, lambda k: _vgg_conv_macs(k, hw),
+                                       base / target_speedup)
+                ok, note = True, "ReLU lower bounds could not reach the target; bounds dropped"
+        else:
+            widths, ok = _solve_ratio(lambda k: _vgg_conv_macs(k, hw), orig_w, lower, target_speedup, base)
         if not ok:
             widths, _ = _solve_ratio(lambda k: _vgg_conv_macs(k, hw), orig_w, [1] * len(orig_w), target_speedup, base)
             note = "ReLU lower bounds could not reach the target; bounds dropped"
@@ -189,7 +236,8 @@ def compress_vgg(model: VGG, calib: torch.Tensor, opts: ChainOptions, target_spe
     for a, b in zip(old_lin[1:], new_lin[1:]):
         b.load_state_dict(a.state_dict())
     new = new.to(dtype).eval()
-    info = {"widths": list(map(int, widths)), "original_widths": orig_w, "rank_rule": opts.rank_rule, "layers": [dataclasses.asdict(r) for r in reports],
+    info = {"widths": list(map(int, widths)), "original_widths": orig_w, "rank_rule": opts.rank_rule,
+            "allocation": allocation if widths_given is None else "explicit", "layers": [dataclasses.asdict(r) for r in reports],
             "conv_speedup_theoretical": base / _vgg_conv_macs(list(widths), hw), "note": note,
             "spec": {"kind": "vgg", "arch": arch}}
     return new, info
