@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import resource
 
 import torch
 
@@ -44,11 +43,20 @@ def _peak_child(variant: str, batch: int, seconds: float, device: str, q) -> Non
         run()
         q.put(torch.cuda.max_memory_allocated() / 2**20)
         return
-    with open("/proc/self/statm") as fh:  # resident pages after import + model build (Linux)
-        before = int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+    before = _status_mib("VmRSS")  # resident after import + model build
     run()
-    # peak RSS minus what was resident before the step: the step's own working memory
-    q.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before)
+    # peak RSS of this process minus what was resident before the step: the step's own working memory.
+    # VmHWM, not getrusage's ru_maxrss: the latter survives exec and so includes the parent's peak.
+    q.put(_status_mib("VmHWM") - before)
+
+
+def _status_mib(key: str) -> float:
+    """A ``/proc/self/status`` memory field in MiB (Linux)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{key} not in /proc/self/status (Linux only)")
 
 
 def peak_mib(variant: str, batch: int, seconds: float, device: str) -> float:
