@@ -43,6 +43,14 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
     assert "unknown config key" in _err(capsys)
     assert compress.main(["ldrf", "--arch", "vgg16_cifar"]) == 2
     assert "--data" in _err(capsys)
+    # a missing dataset root: one line, and no run folder left behind (nothing half-written)
+    assert train.main(["--config", "vgg16_cifar", "--data", str(tmp_path / "nodata"), "--out", str(tmp_path / "t")]) == 2
+    assert "nodata" in _err(capsys) and not (tmp_path / "t").exists()
+    assert compress.main(["ldrf", "--arch", "resnet20", "--dataset", "cifar10", "--data", str(tmp_path / "nodata"),
+                          "--target-speedup", "2", "--out", str(tmp_path / "c")]) == 2
+    assert "nodata" in _err(capsys) and not (tmp_path / "c").exists()
+    assert compress.main(["spatial", "--arch", "resnet20", "--set", "refit=true", "--data", str(tmp_path)]) == 2
+    assert "spatial" in _err(capsys)
     assert infer.main(["--model", "resnet20", str(tmp_path / "nope.jpg")]) == 2
     assert "nope.jpg" in _err(capsys)
     assert data.main(["check", "--root", str(tmp_path / "none")]) == 2

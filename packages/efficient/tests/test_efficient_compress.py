@@ -187,14 +187,16 @@ def test_compress_resnet_bottlenecks_and_rebuild(tmp_path):
     m = torchvision.models.resnet50(num_classes=7)
     m.layer3, m.layer4 = m.layer3[:1], m.layer4[:1]  # keep it quick
     m = _randomise_bn(m)
-    x = torch.randn(4, 3, 64, 64)
+    x = torch.randn(4, 3, 32, 32)
     new, info = compress_resnet(m, x, ChainOptions(method="ldrf", positions=20), target_speedup=1.5)
     assert info["conv_speedup_theoretical"] >= 1.5
     assert new(x).shape == (4, 7)
     w = info["spec"]["widths"]["layer1.0"]
     assert new.layer1[0].conv1.out_channels == w[0] and new.layer1[0].conv3.in_channels == w[1]
-    save_model(tmp_path / "r.pt", new, {"compression": {**info["spec"], "method": "ldrf"}, "base": {"name": "resnet50", "num_classes": 7}})
-    del rebuild
+    spec = {"compression": {**info["spec"], "method": "ldrf"}, "base": {"name": "resnet50", "num_classes": 7}}
+    save_model(tmp_path / "r.pt", new, spec)
+    full = rebuild(spec)  # the full-depth torchvision ResNet-50 with the pruned widths of the 16 blocks
+    assert full.layer1[0].conv1.out_channels == w[0] and full.layer1[0].conv2.out_channels == w[1]
 
 
 def test_checkpoint_roundtrip_rebuilds_real_smaller_models(tmp_path):

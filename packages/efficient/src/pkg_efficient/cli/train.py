@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import shutil
 
 from pkg_efficient.cli.common import resolve_recipe
 from pkg_efficient.config import RunConfig
 from pkg_shared.cli import config_from_args, entrypoint, make_parser, resolve_device
 from pkg_shared.config import dump_yaml
+from pkg_shared.errors import PkgError
 from pkg_shared.logging import setup
 
 EXAMPLE = """examples:
@@ -34,12 +36,19 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config_from_args(RunConfig, args)
     out = args.out or pathlib.Path("runs") / cfg.model.name
     rank = int(os.environ.get("RANK", "0"))  # torchrun: only rank 0 writes run.log / config.yaml
+    fresh = not out.exists()
     setup(out, rank=rank)
     if rank == 0:
         dump_yaml(cfg, out / "config.yaml")
     from pkg_efficient.engine.train import train
 
-    result = train(cfg, out, resolve_device(args.device), resume=args.resume)
+    try:
+        result = train(cfg, out, resolve_device(args.device), resume=args.resume)
+    except PkgError:
+        if fresh and rank == 0 and not (out / "last.pt").exists():  # bad data etc.: leave nothing half-written
+            setup(None)
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     print(json.dumps({k: v for k, v in result.items() if isinstance(v, (int, float))}), flush=True)
     return 0
 

@@ -106,8 +106,7 @@ def _finetune_logger(cfg: CompressConfig, spec: dict, probe: torch.Tensor, curve
 
 
 def run(cfg: CompressConfig, out: pathlib.Path, eval_samples: int | None = None, device: torch.device | None = None) -> dict:
-    out.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(cfg.seed)
+    torch.manual_seed(cfg.seed)  # ``out`` is created only once there is something to write
     model = base_model(cfg)
     if cfg.data_root:
         print(f"[compress] calibrating on {cfg.calib_images} training images", flush=True)
@@ -158,6 +157,7 @@ def run(cfg: CompressConfig, out: pathlib.Path, eval_samples: int | None = None,
             if report["finetune_curve"]:
                 report["accuracy_after_1_epoch"] = {k: report["finetune_curve"][0].get(k) for k in ("top1", "top5")}
         new = new.cpu()
+    out.mkdir(parents=True, exist_ok=True)
     save_model(out / "compressed.pt", new, spec)
     report["checkpoint"] = str(out / "compressed.pt")
     report["config"] = dataclasses.asdict(cfg)
