@@ -145,3 +145,20 @@ def test_auto_switch_ends_stages_early_in_the_loop(market_root, tmp_path, tiny):
                "litm.active_frac_switch=1.01", "litm.patience=1", "ghis.enabled=false")
     out = train(cfg, tmp_path / "r")
     assert out["epochs"] == 2 and out["stages"] == 2
+
+
+def test_resume_from_a_checkpoint_without_centres(market_root, tmp_path, tiny):
+    # checkpoints written before the centres were stored hold ids + neighbour lists only
+    extra = ("litm.margins=[0.2,0.4]", "litm.stage_epochs=[2,2]", "ghis.warmup_epochs=1", "ghis.refresh_epochs=3")
+    cfg = _cfg(market_root, tiny, *extra)
+    train(cfg, tmp_path / "full", max_epochs=4)
+    train(cfg, tmp_path / "part", max_epochs=3)
+    ck = load_checkpoint(tmp_path / "part" / "last.pt")
+    for k in ("ghis_nn_dist", "ghis_centres"):
+        del ck[k]
+    torch.save(ck, tmp_path / "part" / "last.pt")
+    train(cfg, tmp_path / "part", resume=True, max_epochs=4)
+    a = load_checkpoint(tmp_path / "full" / "last.pt")
+    b = load_checkpoint(tmp_path / "part" / "last.pt")
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k

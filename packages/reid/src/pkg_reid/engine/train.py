@@ -128,6 +128,9 @@ def train(cfg: Config, out_dir: str | pathlib.Path, device: torch.device | None 
         optimizer.load_state_dict(ck["optimizer"])
         ghis = GhisResult.from_state(ck)
         neighbors = None if ghis is None else ghis.neighbors
+        if ghis is None and ck.get("ghis_neighbors") is not None:  # checkpoint of an older version: lists only
+            neighbors = {int(pid): [int(v) for v in row]
+                         for pid, row in zip(ck["ghis_ids"].tolist(), ck["ghis_neighbors"].tolist())}
         restore_rng_state(ck["rng"])
         if info.is_main:
             log.info("resumed %s at epoch %d (stage %d, stage epoch %d)", ckpt_path, st["epoch"], st["stage"] + 1,
@@ -236,7 +239,7 @@ def train(cfg: Config, out_dir: str | pathlib.Path, device: torch.device | None 
                 "model": net.state_dict(), "optimizer": optimizer.state_dict(), "state": dict(st),
                 "margin": margin, "config": to_dict(cfg), "rng": capture_rng_state(),
                 "sampler": {"seed": sampler.seed, "P": sampler.P, "K": sampler.K, "epoch_images": sampler.epoch_images},
-                **(ghis.state() if ghis is not None else {"ghis_ids": None}),
+                **(ghis.state() if ghis is not None else _legacy_lists(neighbors)),
             }
             save_checkpoint(ck, ckpt_path)
             ev = cfg.train.eval_every
@@ -259,6 +262,14 @@ def train(cfg: Config, out_dir: str | pathlib.Path, device: torch.device | None 
             mlog.close()
     pdist.cleanup(info)
     return summary
+
+
+def _legacy_lists(neighbors: dict[int, list[int]] | None) -> dict:
+    """Neighbour lists restored from an older checkpoint (no centres): keep them for exact resume."""
+    if neighbors is None:
+        return {"ghis_ids": None}
+    ids = sorted(neighbors)
+    return {"ghis_ids": torch.tensor(ids), "ghis_neighbors": torch.tensor([neighbors[i] for i in ids])}
 
 
 def _evaluate(net, splits, cfg: Config, device, features_path=None) -> dict:
