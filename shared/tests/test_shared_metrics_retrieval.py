@@ -113,3 +113,20 @@ def test_vectorised_evaluation_matches_per_query_definition():
     first = [hit_positions(np.argsort(dist[i], kind="stable"), good[i], junk[i]) for i in range(30)]
     rank1 = np.mean([len(h) > 0 and h[0] == 0 for h in first])
     assert r["rank1"] == pytest.approx(rank1)
+
+
+@pytest.mark.parametrize("ties", [False, True], ids=["float", "integer-ties"])
+def test_count_method_equals_stable_sort(ties):
+    rng = np.random.default_rng(5)
+    qp, qc = rng.integers(1, 8, 40), rng.integers(1, 4, 40)
+    gp, gc = rng.integers(-1, 8, 300), rng.integers(1, 4, 300)
+    dist = rng.integers(0, 12, size=(40, 300)).astype(np.float32) if ties else rng.random((40, 300), dtype=np.float32)
+    good, junk = market_masks(qp, qc, gp, gc)
+    for invalid in ("skip", "zero"):
+        ref = evaluate_rankings(dist, good, junk, max_rank=50, invalid_query=invalid, method="sort")
+        got = evaluate_rankings(dist, good, junk, max_rank=50, invalid_query=invalid, method="count")
+        for k in ("rank1", "rank5", "rank10", "rank20", "mAP_official", "mAP_non_interpolated", "mINP", "num_valid_queries"):
+            assert got[k] == pytest.approx(ref[k], abs=1e-12), (invalid, k)
+        assert np.allclose(got["cmc"], ref["cmc"])
+        assert np.allclose(got["ap_official"], ref["ap_official"], atol=1e-12)
+        assert np.array_equal(got["valid"], ref["valid"])

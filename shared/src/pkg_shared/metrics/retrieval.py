@@ -8,6 +8,12 @@ AP conventions:
 - ``official``: Market-1501 MATLAB code, trapezoid between precision before and at each hit,
   ``sum_i 1/n * (P_before_i + P_at_i)/2`` with ``P_before = 1`` at rank 0.
 - ``non_interpolated``: mean of precision at each hit (torchreid, fast-reid).
+
+Speed: every metric needs only the junk-free position of each good item, r = #{non-junk items
+ranked before it}. ``method="count"`` (default) finds it without sorting gallery rows: r is the
+number of non-junk distances strictly below the good item's distance. A row where another item
+ties a good item's distance exactly falls back to the stable sort, so both methods give the same
+numbers (tested, ties included); ``method="sort"`` ranks every row with a stable argsort.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import numpy as np
 
 ApMode = Literal["official", "non_interpolated"]
 InvalidQuery = Literal["skip", "zero"]
+Method = Literal["count", "sort"]
 
 
 def market_masks(
@@ -61,11 +68,13 @@ def evaluate_rankings(
     *,
     max_rank: int = 50,
     invalid_query: InvalidQuery = "skip",
+    method: Method = "count",
 ) -> dict[str, object]:
     """CMC curve, mAP in both conventions and mINP from a (Q, G) distance matrix.
 
     ``invalid_query``: queries with no good match are skipped (torchreid) or count as zero
-    (layumi's divide-by-all-queries habit). The per-query AP arrays are returned for error analysis.
+    (layumi's divide-by-all-queries habit). ``method``: see the module docstring (non-finite
+    distances always take the sort path). The per-query AP arrays are returned for error analysis.
     """
     dist = np.asarray(dist)
     if not np.issubdtype(dist.dtype, np.floating):
@@ -75,6 +84,10 @@ def evaluate_rankings(
     junk = np.zeros_like(good) if junk is None else np.asarray(junk, dtype=bool)
     if good.shape != dist.shape or junk.shape != dist.shape:
         raise ValueError("dist, good and junk must share the (num_query, num_gallery) shape")
+    if method not in ("count", "sort"):
+        raise ValueError(f"unknown method {method!r} (count or sort)")
+    if method == "count" and np.isfinite(dist).all():
+        return _metrics_from_positions(*_good_positions(dist, good, junk), max_rank, invalid_query)
     cmc = np.zeros((q, max_rank))
     ap_off = np.zeros(q)
     ap_non = np.zeros(q)
@@ -94,8 +107,8 @@ def evaluate_rankings(
         valid[a:b] = ok
         i_idx = np.cumsum(hit, axis=1).astype(np.float64)  # 1-based hit index at each hit
         r = pos.astype(np.float64)
-        p_at = np.where(hit, i_idx / (r + 1.0), 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # r = -1 before the first non-junk item
+            p_at = np.where(hit, i_idx / (r + 1.0), 0.0)
             p_before = np.where(r == 0, 1.0, (i_idx - 1.0) / np.where(r == 0, 1.0, r))
         trap = np.where(hit, (p_before + p_at) / 2.0, 0.0)
         denom_q = np.maximum(n_hits, 1)
@@ -108,19 +121,60 @@ def evaluate_rankings(
         inp[a:b] = np.where(ok, n_hits / (last_pos + 1.0), 0.0)
         ranks = np.arange(max_rank)[None, :]
         cmc[a:b] = np.where(ok[:, None] & (ranks >= first_pos[:, None]), 1.0, 0.0)
-    if invalid_query == "skip":
-        rows = valid
-        denom = max(int(valid.sum()), 1)
-    else:
-        rows = np.ones(q, dtype=bool)
-        denom = max(q, 1)
+    return _summary(cmc, ap_off, ap_non, inp, valid, max_rank, invalid_query)
+
+
+def _good_positions(dist: np.ndarray, good: np.ndarray, junk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Q, n_max) ascending junk-free 0-based positions of each query's good items (-1 = padding)
+    and the number of good items per query, by counting instead of sorting."""
+    good = good & ~junk
+    n_good = good.sum(1)
+    q = dist.shape[0]
+    pos = np.full((q, max(int(n_good.max()) if q else 0, 1)), -1, np.int64)
+    for i in range(q):
+        gi = np.flatnonzero(good[i])
+        if len(gi) == 0:
+            continue
+        row = dist[i]
+        b = np.sort(row[gi])
+        v = row[~junk[i]]
+        if np.count_nonzero(v[None, :] == b[:, None]) == len(gi):
+            pos[i, : len(gi)] = np.count_nonzero(v[None, :] < b[:, None], axis=1)
+        else:  # another item ties a good item's distance: the stable sort decides, like MATLAB
+            h = hit_positions(np.argsort(row, kind="stable"), good[i], junk[i])
+            pos[i, : len(h)] = h
+    return pos, n_good
+
+
+def _metrics_from_positions(pos: np.ndarray, n_good: np.ndarray, max_rank: int, invalid_query: str) -> dict[str, object]:
+    q = len(n_good)
+    valid = n_good > 0
+    real = pos >= 0
+    i = np.cumsum(real, axis=1).astype(np.float64)
+    r = np.where(real, pos, 0).astype(np.float64)
+    p_at = np.where(real, i / (r + 1.0), 0.0)
+    p_before = np.where(r == 0, 1.0, (i - 1.0) / np.maximum(r, 1.0))
+    denom_q = np.maximum(n_good, 1)
+    ap_non = np.where(valid, p_at.sum(1) / denom_q, 0.0)
+    ap_off = np.where(valid, np.where(real, (p_before + p_at) / 2.0, 0.0).sum(1) / denom_q, 0.0)
+    last = pos[np.arange(q), np.maximum(n_good - 1, 0)]
+    inp = np.where(valid, n_good / np.maximum(last + 1.0, 1.0), 0.0)
+    cmc = np.where(valid[:, None] & (np.arange(max_rank)[None] >= pos[:, :1]), 1.0, 0.0)
+    return _summary(cmc, ap_off, ap_non, inp, valid, max_rank, invalid_query)
+
+
+def _summary(cmc, ap_off, ap_non, inp, valid, max_rank: int, invalid_query: str) -> dict[str, object]:
+    q = len(valid)
+    rows = valid if invalid_query == "skip" else np.ones(q, dtype=bool)
+    denom = max(int(rows.sum()), 1)
     curve = cmc[rows].sum(axis=0) / denom
+    pick = {k: float(curve[k - 1]) if max_rank >= k else float("nan") for k in (1, 5, 10, 20)}
     return {
         "cmc": curve,
-        "rank1": float(curve[0]) if max_rank >= 1 else float("nan"),
-        "rank5": float(curve[4]) if max_rank >= 5 else float("nan"),
-        "rank10": float(curve[9]) if max_rank >= 10 else float("nan"),
-        "rank20": float(curve[19]) if max_rank >= 20 else float("nan"),
+        "rank1": pick[1],
+        "rank5": pick[5],
+        "rank10": pick[10],
+        "rank20": pick[20],
         "mAP_official": float(ap_off[rows].sum() / denom),
         "mAP_non_interpolated": float(ap_non[rows].sum() / denom),
         "mINP": float(inp[rows].sum() / denom),

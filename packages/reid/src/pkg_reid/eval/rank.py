@@ -7,12 +7,9 @@
 - CUHK03 classic: single-gallery-shot CMC, one random gallery image per identity, repeated and
   averaged, with a seeded generator.
 
-Speed: the metrics only need the junk-free position of each good item, r = #{non-junk j ranked
-before it}. ``method="count"`` (default) finds it without sorting whole gallery rows: r is the
-number of non-junk distances strictly below the good item's distance (vectorised compares of the
-row against the query's few good distances). Rows where another item ties a good item's distance
-exactly are recomputed with the stable full sort, so the result equals ``method="sort"``
-(``pkg_shared.metrics.retrieval.evaluate_rankings``) exactly (tested, ties included).
+Speed: ``method="count"`` (default) of ``evaluate_rankings`` counts, per good item, the non-junk
+distances below it instead of sorting gallery rows, and falls back to the stable sort on exact
+ties, so it equals ``method="sort"`` exactly.
 """
 
 from __future__ import annotations
@@ -20,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from pkg_shared.metrics.retrieval import evaluate_rankings, hit_positions, market_masks
+from pkg_shared.metrics.retrieval import evaluate_rankings, market_masks
 
 CONVENTIONS = {
     "mAP_official": "Market-1501 MATLAB code: AP = sum_i 1/n (P_before_i + P_at_i)/2 (trapezoid)",
@@ -49,54 +46,6 @@ def distance(qf: np.ndarray, gf: np.ndarray, metric: str = "euclidean", block: i
     return out.numpy()
 
 
-def good_positions(dist: np.ndarray, good: np.ndarray, junk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(Q, n_max) junk-free 0-based positions of each query's good items, ascending (-1 = padding),
-    and the number of good items per query, without sorting the gallery (see module docstring)."""
-    good = good & ~junk
-    n_good = good.sum(1)
-    q = dist.shape[0]
-    pos = np.full((q, max(int(n_good.max()) if q else 0, 1)), -1, np.int64)
-    for i in range(q):
-        gi = np.flatnonzero(good[i])
-        if len(gi) == 0:
-            continue
-        row = dist[i]
-        b = np.sort(row[gi])
-        v = row[~junk[i]]
-        # position of a good item = number of non-junk items strictly closer (SIMD compares, no sort)
-        if np.count_nonzero(v[None, :] == b[:, None]) == len(gi):
-            pos[i, : len(gi)] = np.count_nonzero(v[None, :] < b[:, None], axis=1)
-        else:  # another item ties a good item's distance: stable full sort decides, like MATLAB
-            h = hit_positions(np.argsort(row, kind="stable"), good[i], junk[i])
-            pos[i, : len(h)] = h
-    return pos, n_good
-
-
-def metrics_from_positions(pos: np.ndarray, n_good: np.ndarray, max_rank: int, invalid_query: str) -> dict:
-    """CMC, both AP conventions and mINP from junk-free hit positions (definitions: module docstring)."""
-    q = len(n_good)
-    valid = n_good > 0
-    real = pos >= 0
-    i = np.cumsum(real, axis=1).astype(np.float64)
-    r = np.where(real, pos, 0).astype(np.float64)
-    p_at = np.where(real, i / (r + 1.0), 0.0)
-    p_before = np.where(r == 0, 1.0, (i - 1.0) / np.maximum(r, 1.0))
-    denom_q = np.maximum(n_good, 1)
-    ap_non = np.where(valid, p_at.sum(1) / denom_q, 0.0)
-    ap_off = np.where(valid, np.where(real, (p_before + p_at) / 2.0, 0.0).sum(1) / denom_q, 0.0)
-    last = pos[np.arange(q), np.maximum(n_good - 1, 0)]
-    inp = np.where(valid, n_good / np.maximum(last + 1.0, 1.0), 0.0)
-    cmc = np.where(valid[:, None] & (np.arange(max_rank)[None] >= pos[:, :1]), 1.0, 0.0)
-    rows = valid if invalid_query == "skip" else np.ones(q, dtype=bool)
-    denom = max(int(rows.sum()), 1)
-    curve = cmc[rows].sum(0) / denom
-    pick = {k: float(curve[k - 1]) if max_rank >= k else float("nan") for k in (1, 5, 10, 20)}
-    return {"cmc": curve, "rank1": pick[1], "rank5": pick[5], "rank10": pick[10], "rank20": pick[20],
-            "mAP_official": float(ap_off[rows].sum() / denom), "mAP_non_interpolated": float(ap_non[rows].sum() / denom),
-            "mINP": float(inp[rows].sum() / denom), "num_valid_queries": int(valid.sum()), "num_queries": int(q),
-            "ap_official": ap_off, "ap_non_interpolated": ap_non, "valid": valid}
-
-
 def evaluate(dist: np.ndarray, q_pids, q_cams, g_pids, g_cams, *, invalid_query: str = "skip",
              max_rank: int = 50, method: str = "count", masks: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
     """Official-protocol metrics as a JSON-ready dict (per-query arrays kept under ``per_query``).
@@ -109,10 +58,7 @@ def evaluate(dist: np.ndarray, q_pids, q_cams, g_pids, g_cams, *, invalid_query:
     else:
         good, junk = (np.asarray(m, dtype=bool) for m in masks)
     max_rank = min(max_rank, dist.shape[1])
-    if method == "count" and np.issubdtype(dist.dtype, np.floating) and np.isfinite(dist).all():
-        r = metrics_from_positions(*good_positions(dist, good, junk), max_rank, invalid_query)
-    else:
-        r = evaluate_rankings(dist, good, junk, max_rank=max_rank, invalid_query=invalid_query)
+    r = evaluate_rankings(dist, good, junk, max_rank=max_rank, invalid_query=invalid_query, method=method)
     out = {k: r[k] for k in ("rank1", "rank5", "rank10", "rank20", "mAP_official", "mAP_non_interpolated", "mINP",
                              "num_valid_queries", "num_queries")}
     out["cmc"] = [float(v) for v in r["cmc"]]
