@@ -13,7 +13,6 @@ Two kinds of file, as PANNs' ``pack_audio_files_to_hdf5`` / ``create_indexes`` w
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pathlib
 from collections.abc import Callable, Sequence
@@ -21,6 +20,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from pkg_shared.errors import DataFormatError, require
+from pkg_shared.fsutil import atomic_path
 
 
 def _h5py():
@@ -147,27 +147,18 @@ def pack_hdf5(path: str | os.PathLike[str], names: Sequence[str], targets: np.nd
     temporary file beside ``path`` and renamed at the end: an error leaves no half-written file.
     """
     h5py = _h5py()
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.create_dataset("audio_name", data=np.array([n.encode() for n in names], dtype="S20"))
-            wav = f.create_dataset("waveform", shape=(len(names), length), dtype=np.int16,
-                                   chunks=(1, length) if len(names) else None)
-            f.create_dataset("target", data=np.asarray(targets) > 0)
-            for i in range(len(names)):
-                w = np.asarray(load(i), dtype=np.float32)
-                if w.shape != (length,):
-                    raise ValueError(f"clip {i} has shape {w.shape}, expected ({length},)")
-                wav[i] = (np.clip(w, -1, 1) * 32767.0).astype(np.int16)
-                if progress is not None:
-                    progress(i + 1)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f.create_dataset("audio_name", data=np.array([n.encode() for n in names], dtype="S20"))
+        wav = f.create_dataset("waveform", shape=(len(names), length), dtype=np.int16,
+                               chunks=(1, length) if len(names) else None)
+        f.create_dataset("target", data=np.asarray(targets) > 0)
+        for i in range(len(names)):
+            w = np.asarray(load(i), dtype=np.float32)
+            if w.shape != (length,):
+                raise ValueError(f"clip {i} has shape {w.shape}, expected ({length},)")
+            wav[i] = (np.clip(w, -1, 1) * 32767.0).astype(np.int16)
+            if progress is not None:
+                progress(i + 1)
 
 
 def write_hdf5_index(path: str | os.PathLike[str], waveform_files: Sequence[str | os.PathLike[str]]) -> int:
@@ -182,13 +173,9 @@ def write_hdf5_index(path: str | os.PathLike[str], waveform_files: Sequence[str 
             targets.append(np.asarray(f["target"][:]))
             paths.extend([str(wf.resolve()).encode()] * n)
             rows.extend(range(n))
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with h5py.File(tmp, "w") as f:
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         f.create_dataset("audio_name", data=np.array(names, dtype="S20"))
         f.create_dataset("target", data=np.concatenate(targets) > 0)
         f.create_dataset("hdf5_path", data=np.array(paths, dtype="S200"))
         f.create_dataset("index_in_hdf5", data=np.array(rows, dtype=np.int32))
-    os.replace(tmp, path)
     return len(names)

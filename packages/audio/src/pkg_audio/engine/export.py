@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from pkg_shared.errors import PkgError, require
+from pkg_shared.fsutil import atomic_path
 
 
 class ClipwiseWrapper(nn.Module):
@@ -28,18 +29,15 @@ def export_torchscript(model: nn.Module, example: torch.Tensor, path: str | path
     wrapper = ClipwiseWrapper(model).eval()
     with torch.no_grad():
         traced = torch.jit.trace(wrapper, example, check_trace=False)
-        path = pathlib.Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        traced.save(str(tmp))
-        loaded = torch.jit.load(str(tmp))
-        ref = wrapper(example)[0]
-        got = loaded(example)[0]
-    diff = float((ref - got).abs().max())
-    if diff > atol:
-        tmp.unlink(missing_ok=True)
-        raise PkgError(f"TorchScript output differs from eager by {diff:.2e} (> {atol})")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        with torch.no_grad():
+            traced.save(str(tmp))
+            loaded = torch.jit.load(str(tmp))
+            ref = wrapper(example)[0]
+            got = loaded(example)[0]
+        diff = float((ref - got).abs().max())
+        if diff > atol:
+            raise PkgError(f"TorchScript output differs from eager by {diff:.2e} (> {atol})")
     return diff
 
 
@@ -48,21 +46,17 @@ def export_onnx(model: nn.Module, example: torch.Tensor, path: str | pathlib.Pat
     require("onnx", "onnx", "pkg-audio")
     ort = require("onnxruntime", "onnx", "pkg-audio")
     wrapper = ClipwiseWrapper(model).eval()
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.onnx")
-    with torch.no_grad():
-        torch.onnx.export(
-            wrapper, (example,), str(tmp), input_names=["waveform"], output_names=["clipwise", "embedding"],
-            dynamic_axes={"waveform": {0: "batch", 1: "samples"}, "clipwise": {0: "batch"}, "embedding": {0: "batch"}},
-            opset_version=17, dynamo=False,
-        )
-        ref = wrapper(example)[0].numpy()
-    sess = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
-    got = sess.run(["clipwise"], {"waveform": example.numpy()})[0]
-    diff = float(np.abs(ref - got).max())
-    if diff > atol:
-        tmp.unlink(missing_ok=True)
-        raise PkgError(f"ONNX output differs from eager by {diff:.2e} (> {atol})")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        with torch.no_grad():
+            torch.onnx.export(
+                wrapper, (example,), str(tmp), input_names=["waveform"], output_names=["clipwise", "embedding"],
+                dynamic_axes={"waveform": {0: "batch", 1: "samples"}, "clipwise": {0: "batch"}, "embedding": {0: "batch"}},
+                opset_version=17, dynamo=False,
+            )
+            ref = wrapper(example)[0].numpy()
+        sess = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+        got = sess.run(["clipwise"], {"waveform": example.numpy()})[0]
+        diff = float(np.abs(ref - got).max())
+        if diff > atol:
+            raise PkgError(f"ONNX output differs from eager by {diff:.2e} (> {atol})")
     return diff
