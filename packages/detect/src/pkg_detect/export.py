@@ -15,6 +15,7 @@ from torch import nn
 
 from pkg_detect.models import TLLNet
 from pkg_shared.errors import PkgError, require
+from pkg_shared.fsutil import atomic_path
 
 
 class _Frame(nn.Module):
@@ -57,28 +58,26 @@ def export(model: TLLNet, out: str | pathlib.Path, fmt: str = "torchscript", hei
     with torch.no_grad():
         ref = [t.numpy() for t in wrapper(*inputs)]
     out = pathlib.Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
     names_in = ["image", "h", "c"][: len(inputs)]
     names_out = ["top", "bottom", "line", "h_out", "c_out"][: len(ref)]
-    if fmt == "torchscript":
-        with torch.no_grad():
-            traced = torch.jit.trace(wrapper, inputs)
-        traced.save(str(tmp))
-        with torch.no_grad():
-            got = [t.numpy() for t in torch.jit.load(str(tmp))(*inputs)]
-    else:
+    if fmt != "torchscript":
         require("onnx", "onnx", "pkg-detect")
         ort = require("onnxruntime", "onnx", "pkg-detect")
-        with torch.no_grad():
-            torch.onnx.export(wrapper, inputs, str(tmp), input_names=names_in, output_names=names_out,
-                              opset_version=17, dynamo=False)
-        sess = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
-        got = sess.run(None, {n: t.numpy() for n, t in zip(names_in, inputs)})
-    err = max(float(np.abs(a - b).max()) for a, b in zip(ref, got))
-    if err > atol:
-        tmp.unlink(missing_ok=True)
-        raise PkgError(f"exported {fmt} model differs from PyTorch (max abs error {err:.2e} > {atol})")
-    tmp.replace(out)
+    with atomic_path(out) as tmp:
+        if fmt == "torchscript":
+            with torch.no_grad():
+                traced = torch.jit.trace(wrapper, inputs)
+            traced.save(str(tmp))
+            with torch.no_grad():
+                got = [t.numpy() for t in torch.jit.load(str(tmp))(*inputs)]
+        else:
+            with torch.no_grad():
+                torch.onnx.export(wrapper, inputs, str(tmp), input_names=names_in, output_names=names_out,
+                                  opset_version=17, dynamo=False)
+            sess = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+            got = sess.run(None, {n: t.numpy() for n, t in zip(names_in, inputs)})
+        err = max(float(np.abs(a - b).max()) for a, b in zip(ref, got))
+        if err > atol:
+            raise PkgError(f"exported {fmt} model differs from PyTorch (max abs error {err:.2e} > {atol})")
     return {"format": fmt, "path": str(out), "max_abs_error": err, "inputs": names_in, "outputs": names_out,
             "input_size": [height, width]}
