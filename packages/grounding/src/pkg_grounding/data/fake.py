@@ -15,7 +15,7 @@ import pathlib
 import numpy as np
 
 from pkg_grounding.data.didemo import NUM_CHUNKS
-from pkg_shared.fsutil import atomic_open, atomic_write_text
+from pkg_shared.fsutil import atomic_open, atomic_path, atomic_write_text
 
 CONCEPTS = ["opens the door", "turns the light on", "drinks from a cup", "sits on the chair",
             "holds a phone", "closes the laptop", "takes a towel", "eats a sandwich"]
@@ -38,12 +38,9 @@ def concept_features(rng, n: int, dim: int, windows: list[tuple[int, int, int]],
 def write_h5(path: pathlib.Path, arrays: dict[str, np.ndarray]) -> None:
     import h5py
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with h5py.File(tmp, "w") as h:
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as h:
         for k, v in arrays.items():
             h.create_dataset(k, data=v)
-    os.replace(tmp, path)
 
 
 def charades_csv_text(lengths: dict[str, float]) -> str:
@@ -189,10 +186,8 @@ def write_shape_charades(out: str | os.PathLike[str], videos: int = 40, test_fra
 
 
 def _write_npz(path: pathlib.Path, arr: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.npz")
-    np.savez(tmp, features=arr)
-    os.replace(tmp, path)
+    with atomic_open(path, "wb") as fh:
+        np.savez(fh, features=arr)
 
 
 def write_fake_qvhighlights(out: str | os.PathLike[str], videos: int = 24, queries_per_video: int = 2, dim: int = 32,

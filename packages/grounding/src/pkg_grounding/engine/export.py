@@ -7,13 +7,12 @@ words stay dynamic. Files are written atomically.
 from __future__ import annotations
 
 import os
-import pathlib
-import tempfile
 
 import numpy as np
 import torch
 
 from pkg_shared.errors import PkgError
+from pkg_shared.fsutil import atomic_path
 
 
 def example_inputs(t: int, video_dim: int, vocab_size: int, batch: int = 2, words: int = 7, seed: int = 0):
@@ -37,12 +36,8 @@ def export_torchscript(model: torch.nn.Module, inputs, path: str | os.PathLike[s
         err = max(float((traced(*inputs) - ref).abs().max()), float((traced(*other) - model(*other)).abs().max()))
     if err > atol:
         raise PkgError(f"TorchScript output differs from PyTorch by {err:.2e} (> {atol})")
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".pt", dir=path.parent)
-    os.close(fd)
-    traced.save(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        traced.save(str(tmp))
     return err
 
 
@@ -51,19 +46,15 @@ def export_onnx(model: torch.nn.Module, inputs, path: str | os.PathLike[str], at
 
     ort = require("onnxruntime", "onnx", "pkg-grounding")
     model = model.eval()
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=path.parent)
-    os.close(fd)
     names = ["video", "video_mask", "words", "word_mask"]
-    try:
+    with atomic_path(path) as tmp:
         with torch.no_grad():
-            torch.onnx.export(model, inputs, tmp, input_names=names, output_names=["logits"], dynamo=False,
+            torch.onnx.export(model, inputs, str(tmp), input_names=names, output_names=["logits"], dynamo=False,
                               opset_version=17,
                               dynamic_axes={"video": {0: "batch"}, "video_mask": {0: "batch"},
                                             "words": {0: "batch", 1: "words"}, "word_mask": {0: "batch", 1: "words"},
                                             "logits": {0: "batch"}})
-        sess = ort.InferenceSession(tmp, providers=["CPUExecutionProvider"])
+        sess = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
         err = 0.0
         for ins in (inputs, tuple(x[:1] for x in inputs)):
             feed = {n: x.numpy() for n, x in zip(names, ins)}
@@ -72,8 +63,4 @@ def export_onnx(model: torch.nn.Module, inputs, path: str | os.PathLike[str], at
                 err = max(err, float(np.abs(out - model(*ins).numpy()).max()))
         if err > atol:
             raise PkgError(f"ONNX Runtime output differs from PyTorch by {err:.2e} (> {atol})")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return err
