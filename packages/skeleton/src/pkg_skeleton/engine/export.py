@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from pkg_shared.errors import PkgError, require
+from pkg_shared.fsutil import atomic_path
 
 
 def example_input(cfg, batch: int = 2) -> torch.Tensor:
@@ -23,26 +24,24 @@ def export(model, cfg, fmt: str, out: str | pathlib.Path, atol: float = 1e-5) ->
     x = example_input(cfg)
     ref = model(x)
     out = pathlib.Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    if fmt == "torchscript":
-        ts = torch.jit.trace(model, (x,), check_trace=False)
-        ts.save(str(tmp))
-        got = torch.jit.load(str(tmp))(x)
-        diff = float((got - ref).abs().max())
-    elif fmt == "onnx":
+    if fmt not in ("torchscript", "onnx"):
+        raise PkgError(f"unknown export format {fmt!r} (torchscript or onnx)")
+    if fmt == "onnx":
         require("onnx", "onnx", "pkg-skeleton")
         ort = require("onnxruntime", "onnx", "pkg-skeleton")
-        torch.onnx.export(model, (x,), str(tmp), input_names=["skeleton"], output_names=["logits"],
-                          dynamic_axes={"skeleton": {0: "batch"}, "logits": {0: "batch"}}, opset_version=17,
-                          dynamo=False)
-        sess = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
-        got = sess.run(None, {"skeleton": x.numpy()})[0]
-        diff = float(np.abs(got - ref.numpy()).max())
-    else:
-        raise PkgError(f"unknown export format {fmt!r} (torchscript or onnx)")
-    if diff > atol:
-        tmp.unlink(missing_ok=True)
-        raise PkgError(f"exported {fmt} model differs from PyTorch by {diff:.3g} > {atol}")
-    tmp.replace(out)
+    with atomic_path(out) as tmp:
+        if fmt == "torchscript":
+            ts = torch.jit.trace(model, (x,), check_trace=False)
+            ts.save(str(tmp))
+            got = torch.jit.load(str(tmp))(x)
+            diff = float((got - ref).abs().max())
+        else:
+            torch.onnx.export(model, (x,), str(tmp), input_names=["skeleton"], output_names=["logits"],
+                              dynamic_axes={"skeleton": {0: "batch"}, "logits": {0: "batch"}}, opset_version=17,
+                              dynamo=False)
+            sess = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+            got = sess.run(None, {"skeleton": x.numpy()})[0]
+            diff = float(np.abs(got - ref.numpy()).max())
+        if diff > atol:
+            raise PkgError(f"exported {fmt} model differs from PyTorch by {diff:.3g} > {atol}")
     return {"format": fmt, "path": str(out), "max_abs_diff": diff, "atol": atol}
