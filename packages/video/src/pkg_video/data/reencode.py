@@ -9,12 +9,12 @@ key frames; with x264's default of one per 250 frames every 8x8 clip decodes fro
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pathlib
 from fractions import Fraction
 
 from pkg_shared.errors import DataFormatError, require
+from pkg_shared.fsutil import atomic_path
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".webm", ".mov")
 
@@ -31,36 +31,31 @@ def reencode(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, short_
     """Write ``dst`` (H.264 mp4) from ``src``; returns the number of frames written."""
     av = require("av", "pyav", "pkg-video")
     src, dst = pathlib.Path(src), pathlib.Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.stem}.tmp.mp4")
     n = 0
     try:
-        with av.open(str(src)) as inp:
-            if not inp.streams.video:
-                raise DataFormatError(src, "no video stream")
-            ist = inp.streams.video[0]
-            rate = ist.average_rate or ist.guessed_rate or Fraction(25)
-            h, w = output_size(ist.codec_context.height, ist.codec_context.width, short_side)
-            with av.open(str(tmp), "w", format="mp4") as out:
-                ost = out.add_stream("libx264", rate=rate)
-                ost.width, ost.height, ost.pix_fmt = w, h, "yuv420p"
-                ost.options = {"preset": preset, "crf": str(crf), "g": str(keyint), "keyint_min": str(keyint),
-                               "sc_threshold": "0"}
-                for frame in inp.decode(ist):
-                    f = frame.reformat(width=w, height=h, format="yuv420p")
-                    f.pts, f.time_base = n, Fraction(1) / rate
-                    f.pict_type = av.video.frame.PictureType.NONE  # do not force the source's key frames
-                    for pkt in ost.encode(f):
+        with atomic_path(dst) as tmp:
+            with av.open(str(src)) as inp:
+                if not inp.streams.video:
+                    raise DataFormatError(src, "no video stream")
+                ist = inp.streams.video[0]
+                rate = ist.average_rate or ist.guessed_rate or Fraction(25)
+                h, w = output_size(ist.codec_context.height, ist.codec_context.width, short_side)
+                with av.open(str(tmp), "w", format="mp4") as out:
+                    ost = out.add_stream("libx264", rate=rate)
+                    ost.width, ost.height, ost.pix_fmt = w, h, "yuv420p"
+                    ost.options = {"preset": preset, "crf": str(crf), "g": str(keyint), "keyint_min": str(keyint),
+                                   "sc_threshold": "0"}
+                    for frame in inp.decode(ist):
+                        f = frame.reformat(width=w, height=h, format="yuv420p")
+                        f.pts, f.time_base = n, Fraction(1) / rate
+                        f.pict_type = av.video.frame.PictureType.NONE  # do not force the source's key frames
+                        for pkt in ost.encode(f):
+                            out.mux(pkt)
+                        n += 1
+                    for pkt in ost.encode():
                         out.mux(pkt)
-                    n += 1
-                for pkt in ost.encode():
-                    out.mux(pkt)
-        if n == 0:
-            raise DataFormatError(src, "video has no decodable frames")
-        os.replace(tmp, dst)
+            if n == 0:
+                raise DataFormatError(src, "video has no decodable frames")
     except av.error.FFmpegError as exc:
         raise DataFormatError(src, f"cannot re-encode ({exc.__class__.__name__}: {str(exc)[:120]})") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
     return n
