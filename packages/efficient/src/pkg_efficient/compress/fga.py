@@ -79,8 +79,9 @@ def equivalent_weight(seq: nn.Sequential) -> torch.Tensor:
     g = f.groups
     m, cg, kh, kw = f.weight.shape
     r = m // g
-    pw = p.weight[:, :, 0, 0].double()
-    blocks = [pw[:, t * r:(t + 1) * r] @ f.weight[t * r:(t + 1) * r].double().reshape(r, -1) for t in range(g)]
+    pw = p.weight.detach()[:, :, 0, 0].double()
+    fw = f.weight.detach().double()
+    blocks = [pw[:, t * r:(t + 1) * r] @ fw[t * r:(t + 1) * r].reshape(r, -1) for t in range(g)]
     n = pw.shape[0]
     return torch.cat([b.reshape(n, cg, kh, kw) for b in blocks], dim=1)
 
