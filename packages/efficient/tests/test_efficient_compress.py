@@ -293,7 +293,7 @@ def test_jacobian_spectrum_of_a_linear_network_is_its_weight_spectrum():
         lin.weight[4] = lin.weight[3] * 2  # rank 4: one singular value is exactly 0 -> degenerate
     model = nn.Sequential(nn.Flatten(), lin).double()
     res = jacobian_spectrum(model, torch.randn(2, 3, 4, 4, dtype=torch.float64))
-    s = torch.linalg.svdvals(lin.weight.double())
+    s = torch.linalg.svdvals(lin.weight.detach().double())
     assert res["sigma_mean"] == pytest.approx(s.tolist(), abs=1e-9)
     assert res["degenerate_fraction"] == pytest.approx(1 / 5)
     assert res["log10_condition"] == pytest.approx(float(torch.log10(s[0] / s[3])))
