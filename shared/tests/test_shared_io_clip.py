@@ -1,13 +1,15 @@
-"""Decoding back-ends: same frames from decord, PyAV and OpenCV; clamping; broken files; decord plans."""
+"""Decoding back-ends: same frames from decord, PyAV, torchcodec and OpenCV; clamping; broken files;
+decord plans; PyAV's exact skipping of non-reference frames."""
 
 import numpy as np
 import pytest
 
-from pkg_shared.errors import DataFormatError
+from pkg_shared.errors import DataFormatError, PkgError
+from pkg_shared.io import clip as clip_mod
 from pkg_shared.io.clip import _decord_dense, available, read_clip, resolve
 from pkg_shared.testing import write_video
 
-BACKENDS = [b for b in ("decord", "pyav", "opencv") if available(b)]
+BACKENDS = [b for b in ("decord", "pyav", "torchcodec", "opencv") if available(b)]
 STEP = 6  # frame t is filled with the grey value STEP * t
 
 
@@ -100,27 +102,63 @@ def test_unknown_backend_is_a_clear_error():
     assert resolve("auto") == BACKENDS[0]
 
 
-@pytest.mark.skipif(not available("pyav"), reason="re-encoding needs PyAV")
-def test_reencode_gives_dense_key_frames_and_the_same_content(tmp_path, capsys):
+def write_h264_with_b_frames(path, frames):
+    """x264 defaults (3 B-frames, B-pyramid, one key frame): the case the non-reference skip is for."""
     import av
 
-    from pkg_video.cli import data
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=25)
+        s.width, s.height, s.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
+        s.options = {"preset": "veryfast", "sc_threshold": "0"}
+        for f in frames:
+            for pkt in s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+                c.mux(pkt)
+        for pkt in s.encode():
+            c.mux(pkt)
+    return path
 
-    write_video(tmp_path / "src" / "a b" / "x.mp4", ramp(30, 64, 80))
-    (tmp_path / "src" / "broken.mp4").write_bytes(b"junk" * 100)
-    rc = data.main(["reencode", "--root", str(tmp_path / "src"), "--out", str(tmp_path / "dst"), "--short-side", "48",
-                    "--keyint", "4"])
-    out = capsys.readouterr().out
-    assert rc == 0 and "broken.mp4" in out and "1 re-encoded" in out and "1 failed" in out
-    dst = tmp_path / "dst" / "a b" / "x.mp4"
-    assert not (tmp_path / "dst" / "broken.mp4").exists() and not list((tmp_path / "dst").rglob(".*tmp*"))
-    with av.open(str(dst)) as c:
-        s = c.streams.video[0]
-        keys = [i for i, pkt in enumerate(p for p in c.demux(s) if p.size) if pkt.is_keyframe]
-        assert (s.codec_context.height, s.codec_context.width) == (48, 60)  # 64x80 -> short side 48
-    assert keys == [0, 4, 8, 12, 16, 20, 24, 28]
-    clip, n = read_clip(dst, lambda n: [0, 10, 29], "pyav")
-    assert n == 30
-    assert np.abs(clip.float().mean(dim=(1, 2, 3)).numpy() - [0, 10 * STEP, 29 * STEP]).max() < 4
-    rc = data.main(["reencode", "--root", str(tmp_path / "src"), "--out", str(tmp_path / "src")])
-    assert rc == 2 and "must differ" in capsys.readouterr().err
+
+@pytest.mark.skipif(not available("pyav"), reason="needs PyAV (bundled libx264)")
+def test_pyav_non_reference_skip_is_exact_and_skips(tmp_path):
+    import av
+
+    rng = np.random.default_rng(1)
+    frames = ramp(60, 48, 64)
+    for t in range(60):  # a moving textured block gives the encoder real motion to predict
+        frames[t, 10:30, t % 30 : t % 30 + 20] = rng.integers(0, 255, size=(20, 20, 3), dtype=np.uint8)
+    p = write_h264_with_b_frames(tmp_path / "b.mp4", frames)
+    with av.open(str(p)) as c:
+        types = {int(f.pict_type) for f in c.decode(c.streams.video[0])}
+    assert 3 in types  # AV_PICTURE_TYPE_B: without B-frames this test would check nothing
+    want = [13, 21, 22, 37, 45, 53]
+    results = {}
+    for skip in (True, False):
+        with av.open(str(p)) as c:
+            s = c.streams.video[0]
+            pts = sorted(pkt.pts for pkt in c.demux(s) if pkt.pts is not None and pkt.size)
+            frame_of = {q: i for i, q in enumerate(pts)}
+            results[skip] = clip_mod._pyav_decode(p, c, s, pts[0], frame_of, want, skip_nonref=skip)
+    (got_skip, n_skip), (got_full, n_full) = results[True], results[False]
+    assert sorted(got_skip) == sorted(got_full) == want
+    for i in want:
+        assert np.array_equal(got_skip[i], got_full[i]), i  # bit-exact: skipped frames are never references
+    assert n_full >= 54 and n_skip < n_full - 5  # frames really were dropped before the last wanted one
+    clip, _ = read_clip(p, lambda n: want, "pyav")
+    assert np.array_equal(clip.numpy(), np.stack([got_full[i] for i in want]))
+
+
+def test_torchcodec_without_ffmpeg_is_a_clear_error(monkeypatch):
+    """torchcodec's wheel needs system FFmpeg libraries: a missing one is reported, not a traceback."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torchcodec.decoders", None)  # import now fails like a missing libavutil
+    monkeypatch.setattr(clip_mod.importlib.util, "find_spec", lambda name: object())
+    clip_mod.torchcodec_problem.cache_clear()
+    try:
+        problem = clip_mod.torchcodec_problem()
+        assert problem is not None and "FFmpeg" in problem
+        assert not available("torchcodec")
+        with pytest.raises(PkgError, match="cannot load FFmpeg shared libraries"):
+            resolve("torchcodec")
+    finally:
+        clip_mod.torchcodec_problem.cache_clear()

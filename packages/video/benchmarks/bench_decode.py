@@ -102,6 +102,18 @@ def shared_reader(path: str, indices: list[int]) -> np.ndarray:
     return out
 
 
+def pyav_no_skip(path: str, indices: list[int]) -> np.ndarray:
+    """Our PyAV path before it sent unwanted packets with skip_frame=NONREF (decodes every frame)."""
+    from pkg_shared.io import clip
+
+    orig = clip._pyav_decode
+    clip._pyav_decode = lambda *a, skip_nonref: orig(*a, skip_nonref=False)
+    try:
+        return read_clip(path, lambda n: indices, "pyav")
+    finally:
+        clip._pyav_decode = orig
+
+
 def timed_interleaved(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, dict[str, float]]:
     """Median wall and CPU time of each function; one call of each per round, in rotating order, so
     that load changes on a shared machine hit all readers alike."""
@@ -140,10 +152,12 @@ def main() -> None:
     readers: dict[str, Callable[[str, list[int]], object]] = {
         "decord (ours)": lambda p, ix: read_clip(p, lambda n: ix, "decord"),
         "pyav (ours)": lambda p, ix: read_clip(p, lambda n: ix, "pyav"),
+        "pyav without non-reference skip (previous)": pyav_no_skip,
+        "torchcodec (ours)": lambda p, ix: read_clip(p, lambda n: ix, "torchcodec"),
         "opencv grab/retrieve (ours)": lambda p, ix: read_clip(p, lambda n: ix, "opencv"),
         "decord via pkg_shared.io.video (previous)": shared_reader,
     }
-    readers = {k: v for k, v in readers.items() if available(k.split()[0])}
+    readers = {k: v for k, v in readers.items() if available(k.split()[0])}  # torchcodec: needs FFmpeg libs
     rng = np.random.default_rng(0)
     results = []
     machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "load_avg_1min": os.getloadavg()[0]}

@@ -56,7 +56,7 @@ class DataConfig:
     flip: bool = True
     mean: tuple[float, float, float] = (123.675, 116.28, 103.53)
     std: tuple[float, float, float] = (58.395, 57.12, 57.375)
-    backend: Literal["auto", "decord", "pyav", "opencv"] = "auto"  # auto: decord, else PyAV, else OpenCV
+    backend: Literal["auto", "decord", "pyav", "torchcodec", "opencv"] = "auto"  # auto: decord, else PyAV, else OpenCV
     decode_threads: int = 1  # decoder threads per reader (official: 1; 0 = FFmpeg's choice)
     on_error: Literal["skip", "fail"] = "skip"  # train: a broken video is skipped (logged) or fatal
     num_workers: int = 4

@@ -8,6 +8,7 @@ import sys
 
 from pkg_shared.cli import entrypoint, make_parser
 from pkg_shared.errors import DataFormatError, PkgError
+from pkg_shared.io.clip import BACKENDS as clip_backends
 from pkg_shared.logging import progress
 
 EXAMPLE = """examples:
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--dataset", choices=["kinetics", "mit"], default=None, help="default: detected from the tree")
     sp.add_argument("--annotations", type=pathlib.Path, help="Kinetics CSV folder (default ROOT/annotations)")
     sp.add_argument("--decode", action="store_true", help="also open every video (slow on the full set)")
-    sp.add_argument("--backend", choices=["auto", "decord", "pyav", "opencv"], default="auto")
+    sp.add_argument("--backend", choices=list(clip_backends), default="auto")
     sp = _add(sub, "make-fake", "Write a tiny dataset in the exact official format")
     sp.add_argument("--out", required=True, type=pathlib.Path)
     sp.add_argument("--dataset", choices=["kinetics", "mit"], default="kinetics")
@@ -52,12 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--split", default="train")
     sp.add_argument("--out", required=True, type=pathlib.Path)
     sp.add_argument("--check-decode", action="store_true", help="drop videos the backend cannot open")
-    sp.add_argument("--backend", choices=["auto", "decord", "pyav", "opencv"], default="auto")
+    sp.add_argument("--backend", choices=list(clip_backends), default="auto")
     sp = _add(sub, "check-videos", "Open every video of a list and write the list of good ones")
     sp.add_argument("--list", required=True, type=pathlib.Path)
     sp.add_argument("--root", required=True, type=pathlib.Path, help="data prefix of the list's paths")
     sp.add_argument("--out", required=True, type=pathlib.Path)
-    sp.add_argument("--backend", choices=["auto", "decord", "pyav", "opencv"], default="auto")
+    sp.add_argument("--backend", choices=list(clip_backends), default="auto")
     sp = _add(sub, "reencode", "Copy a video tree re-encoded for fast clip loading (short side, dense key frames, H.264)")
     sp.add_argument("--root", required=True, type=pathlib.Path, help="source tree (every video below it)")
     sp.add_argument("--out", required=True, type=pathlib.Path, help="destination tree (same relative paths, .mp4)")
