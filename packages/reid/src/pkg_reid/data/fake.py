@@ -7,12 +7,12 @@ colour, so the demo's numbers move visibly within seconds.
 
 from __future__ import annotations
 
-import os
 import pathlib
 
 import numpy as np
 
 from pkg_reid.data.cuhk03 import MAT, image_name
+from pkg_shared.fsutil import atomic_open, atomic_path
 from pkg_shared.io.image import write_image
 
 
@@ -109,11 +109,8 @@ def write_gt_query(base: pathlib.Path) -> None:
         junk = np.nonzero(((g_ids == pid) & (g_cams == cam)) | (g_ids == -1))[0] + 1
         for kind, idx in (("good", good), ("junk", junk)):
             target = base / "gt_query" / f"{q.stem}_{kind}.mat"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.tmp")
-            with open(tmp, "wb") as fh:
+            with atomic_open(target, "wb") as fh:
                 savemat(fh, {f"{kind}_index": idx.astype(np.float64)[None, :]})
-            os.replace(tmp, target)
 
 
 def make_duke(
@@ -172,53 +169,52 @@ def make_cuhk03(
     base = pathlib.Path(out) / "cuhk03"
     mat_path = base / MAT
     mat_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = mat_path.with_name(".cuhk-03.mat.tmp")
     rng = np.random.default_rng(seed + 2)
     names: dict[str, list[str]] = {"labeled": [], "detected": []}
-    with _h5_matlab(tmp) as f:
-        refs = f.create_group("#refs#")
-        counter = [0]
+    with atomic_path(mat_path) as tmp:
+        with _h5_matlab(tmp) as f:
+            refs = f.create_group("#refs#")
+            counter = [0]
 
-        def new(data: np.ndarray, empty: bool = False):
-            counter[0] += 1
-            ds = refs.create_dataset(f"r{counter[0]}", data=data)
-            if empty:
-                ds.attrs["MATLAB_empty"] = np.uint8(1)
-                ds.attrs["MATLAB_class"] = np.bytes_("double")
-            else:
-                ds.attrs["MATLAB_class"] = np.bytes_("uint8" if data.dtype == np.uint8 else "double")
-            return ds.ref
+            def new(data: np.ndarray, empty: bool = False):
+                counter[0] += 1
+                ds = refs.create_dataset(f"r{counter[0]}", data=data)
+                if empty:
+                    ds.attrs["MATLAB_empty"] = np.uint8(1)
+                    ds.attrs["MATLAB_class"] = np.bytes_("double")
+                else:
+                    ds.attrs["MATLAB_class"] = np.bytes_("uint8" if data.dtype == np.uint8 else "double")
+                return ds.ref
 
-        for v, version in enumerate(("detected", "labeled")):
-            pair_refs = []
-            for pair in range(1, 6):
-                cells = np.empty((persons_per_pair, 10), dtype=h5py.ref_dtype)
-                for person in range(1, persons_per_pair + 1):
-                    pid = pair * 100 + person
-                    for idx in range(1, 11):
-                        k = (pair * 31 + person * 7 + idx) % missing_every
-                        if k == 0 and idx not in (1, 6):  # keep at least one image per view
-                            cells[person - 1, idx - 1] = new(np.zeros(2, dtype=np.uint64), empty=True)
-                            continue
-                        cam = 2 * pair - 1 + (idx > 5)
-                        img = draw_person(pid, cam, rng, height + 4 * v, width, seed)
-                        cells[person - 1, idx - 1] = new(np.ascontiguousarray(img.T))
-                        names[version].append(image_name(pair, person, idx))
-                ds = refs.create_dataset(f"cells_{version}_{pair}", data=cells.T)  # stored 10 x N
-                ds.attrs["MATLAB_class"] = np.bytes_("cell")
-                pair_refs.append(ds.ref)
-            top = f.create_dataset(version, data=np.array([pair_refs], dtype=h5py.ref_dtype))
-            top.attrs["MATLAB_class"] = np.bytes_("cell")
-        split_refs = []
-        all_pp = [(p, q) for p in range(1, 6) for q in range(1, persons_per_pair + 1)]
-        for _ in range(num_classic_splits):
-            pick = rng.choice(len(all_pp), size=classic_test_size, replace=False)
-            arr = np.array([all_pp[i] for i in sorted(pick)], dtype=np.float64)  # k x 2
-            split_refs.append(new(np.ascontiguousarray(arr.T)))
-        ts = f.create_dataset("testsets", data=np.array([split_refs], dtype=h5py.ref_dtype))
-        ts.attrs["MATLAB_class"] = np.bytes_("cell")
-    _write_matlab_header(tmp)
-    os.replace(tmp, mat_path)
+            for v, version in enumerate(("detected", "labeled")):
+                pair_refs = []
+                for pair in range(1, 6):
+                    cells = np.empty((persons_per_pair, 10), dtype=h5py.ref_dtype)
+                    for person in range(1, persons_per_pair + 1):
+                        pid = pair * 100 + person
+                        for idx in range(1, 11):
+                            k = (pair * 31 + person * 7 + idx) % missing_every
+                            if k == 0 and idx not in (1, 6):  # keep at least one image per view
+                                cells[person - 1, idx - 1] = new(np.zeros(2, dtype=np.uint64), empty=True)
+                                continue
+                            cam = 2 * pair - 1 + (idx > 5)
+                            img = draw_person(pid, cam, rng, height + 4 * v, width, seed)
+                            cells[person - 1, idx - 1] = new(np.ascontiguousarray(img.T))
+                            names[version].append(image_name(pair, person, idx))
+                    ds = refs.create_dataset(f"cells_{version}_{pair}", data=cells.T)  # stored 10 x N
+                    ds.attrs["MATLAB_class"] = np.bytes_("cell")
+                    pair_refs.append(ds.ref)
+                top = f.create_dataset(version, data=np.array([pair_refs], dtype=h5py.ref_dtype))
+                top.attrs["MATLAB_class"] = np.bytes_("cell")
+            split_refs = []
+            all_pp = [(p, q) for p in range(1, 6) for q in range(1, persons_per_pair + 1)]
+            for _ in range(num_classic_splits):
+                pick = rng.choice(len(all_pp), size=classic_test_size, replace=False)
+                arr = np.array([all_pp[i] for i in sorted(pick)], dtype=np.float64)  # k x 2
+                split_refs.append(new(np.ascontiguousarray(arr.T)))
+            ts = f.create_dataset("testsets", data=np.array([split_refs], dtype=h5py.ref_dtype))
+            ts.attrs["MATLAB_class"] = np.bytes_("cell")
+        _write_matlab_header(tmp)
 
     for version in ("labeled", "detected"):
         files = sorted(names[version])
@@ -243,15 +239,13 @@ def make_cuhk03(
         for i, n in enumerate(files):
             filelist[i, 0] = n
         target = base / f"cuhk03_new_protocol_config_{version}.mat"
-        tmp = target.with_name(f".{target.name}.tmp")
-        with open(tmp, "wb") as fh:
+        with atomic_open(target, "wb") as fh:
             savemat(fh, {
                 "filelist": filelist, "labels": labels[:, None], "camId": cams[:, None],
                 "train_idx": np.array(train_idx, dtype=np.float64)[:, None],
                 "query_idx": np.array(query_idx, dtype=np.float64)[:, None],
                 "gallery_idx": np.array(gallery_idx, dtype=np.float64)[:, None],
             })
-        os.replace(tmp, target)
     return base
 
 
