@@ -98,7 +98,9 @@ class CompressConfig:
     target_speedup: float | None = 5.0  # LDRF/baselines: conv-only theoretical speed-up
     widths: list[int] | None = None  # explicit kept widths (VGG) instead of a target
     calib_images: int = 5000  # [C] as He et al.: 5,000 training images x 10 positions
-    positions: int = 10
+    positions: int = 10  # sampled output positions per image for the k x k LS fits and LASSO/ThiNet selection
+    q_positions: int = 0  # [C] LDRF: sampled pixels per image for the 1x1 LS fit of Q' (0 = every pixel)
+    embedding_scale: Literal["unit", "sigma", "sqrt"] = "unit"  # [C] LDRF split U S V^T: Q = U (spec) / U S / U S^1/2
     rank_rule: Literal["energy", "full", "accuracy"] = "energy"  # [C] d_l rule (accuracy: spec's first rule)
     energy: float = 0.995  # [C]
     rank_eps: float = 0.1  # [C] accuracy rule: allowed calibration top-1 drop per layer, percentage points
@@ -108,7 +110,7 @@ class CompressConfig:
     selection: Literal["energy", "l1", "random"] = "energy"  # [C] LDRF neuron score
     refit_r: bool = True
     relu_bound: bool = True  # [C] n'_l >= ceil(d_l / a_l)
-    allocation: Literal["uniform", "greedy"] = "uniform"  # [C] LDRF VGG widths: uniform ratio or spec's greedy
+    allocation: Literal["uniform", "greedy"] = "uniform"  # [C] LDRF widths (VGG, ResNet internals): uniform ratio or spec's greedy
     reinsert_bn: bool = False  # [C] pruned models: identity BN after every recomposed conv (for fine-tuning)
     policy: Literal["uniform", "budget"] = "uniform"  # FGA (g, r) allocation [C]
     group_size: int = 16  # [C]

@@ -10,6 +10,7 @@ from torch import nn
 
 from pkg_efficient.ops.fold import to_inference
 from pkg_shared.errors import require
+from pkg_shared.fsutil import atomic_path
 
 
 def export_model(model: nn.Module, path: str | pathlib.Path, fmt: str, input_size: int = 224, tol: float = 1e-5) -> dict:
@@ -17,26 +18,22 @@ def export_model(model: nn.Module, path: str | pathlib.Path, fmt: str, input_siz
     x = torch.randn(2, 3, input_size, input_size)
     with torch.no_grad():
         ref = model(x)
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    if fmt == "torchscript":
-        with torch.no_grad():
-            ts = torch.jit.trace(model, x)
-        ts.save(str(tmp))
-        got = torch.jit.load(str(tmp))(x)
-    elif fmt == "onnx":
-        require("onnx", "onnx", "pkg-efficient")
-        ort = require("onnxruntime", "onnx", "pkg-efficient")
-        torch.onnx.export(model, (x,), str(tmp), input_names=["input"], output_names=["logits"],
-                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, opset_version=17, dynamo=False)
-        sess = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
-        got = torch.from_numpy(sess.run(None, {"input": x.numpy()})[0])
-    else:
-        raise ValueError(f"unknown format {fmt!r}")
-    diff = float((got - ref).abs().max())
-    if diff > tol:
-        tmp.unlink(missing_ok=True)
-        raise RuntimeError(f"exported {fmt} differs from PyTorch by {diff:.3g} > {tol}")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:  # renamed onto ``path`` only if the export verifies
+        if fmt == "torchscript":
+            with torch.no_grad():
+                ts = torch.jit.trace(model, x)
+            ts.save(str(tmp))
+            got = torch.jit.load(str(tmp))(x)
+        elif fmt == "onnx":
+            require("onnx", "onnx", "pkg-efficient")
+            ort = require("onnxruntime", "onnx", "pkg-efficient")
+            torch.onnx.export(model, (x,), str(tmp), input_names=["input"], output_names=["logits"],
+                              dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, opset_version=17, dynamo=False)
+            sess = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+            got = torch.from_numpy(sess.run(None, {"input": x.numpy()})[0])
+        else:
+            raise ValueError(f"unknown format {fmt!r}")
+        diff = float((got - ref).abs().max())
+        if diff > tol:
+            raise RuntimeError(f"exported {fmt} differs from PyTorch by {diff:.3g} > {tol}")
     return {"format": fmt, "path": str(path), "max_abs_diff": diff}

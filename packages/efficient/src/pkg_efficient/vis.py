@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from pkg_efficient.ops.shift import SparseShift2d
+from pkg_shared.fsutil import atomic_path
 
 OURS = ("ldrf", "fga")
 
@@ -27,11 +28,11 @@ def _pyplot():
 
 def _save(fig, path: pathlib.Path) -> pathlib.Path:
     path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=110)
-    _pyplot().close(fig)
-    tmp.replace(path)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, format="png")
+    finally:
+        _pyplot().close(fig)
     return path
 
 

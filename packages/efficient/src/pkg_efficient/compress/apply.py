@@ -107,7 +107,7 @@ def _activations_stats(layers: list[Layer], final: Layer, x: torch.Tensor, opts:
                        ) -> tuple[list[int], list[float], list[torch.Tensor]]:
     """d_l (explicit ranks or the energy rule), ReLU ratios a_l and, per layer, the neuron scores
     s_i^2 = ||Q_l[i, :]||^2 E[y_i^2] (embedding energy; sorted descending, normalised to sum 1)."""
-    from pkg_efficient.compress.chain import _rank, _svd_rows
+    from pkg_efficient.compress.chain import _rank, _split_scales, _svd_rows
 
     ranks, ratios, energies = [], [], []
     y = x.to(layers[0].weight.dtype)
@@ -120,7 +120,8 @@ def _activations_stats(layers: list[Layer], final: Layer, x: torch.Tensor, opts:
         d = opts.ranks[li] if opts.ranks is not None else _rank(sv, opts)
         ranks.append(d)
         y = layer.act(o)
-        e = u[:, :d].pow(2).sum(1) * y.double().pow(2).mean(dim=(0, 2, 3))
+        sq, _ = _split_scales(sv[:d], opts.embedding_scale)  # the same embedding the pruner reconstructs
+        e = (u[:, :d] * sq).pow(2).sum(1) * y.double().pow(2).mean(dim=(0, 2, 3))
         energies.append((e / e.sum().clamp_min(1e-300)).sort(descending=True).values)
     return ranks, ratios, energies
 
@@ -322,6 +323,23 @@ def _resnet_internal_macs(shapes: dict, widths: dict[str, list[int]]) -> int:
     return tot
 
 
+def _resnet_stats(model: nn.Module, blocks: list[tuple[str, nn.Module]], calib: torch.Tensor, opts: ChainOptions,
+                  block_ranks: dict[str, list[int]]) -> tuple[list[int], list[float], list[torch.Tensor]]:
+    """d_l, ReLU ratios and embedding energies of every internal layer of every block (flat, in
+    block order), on the original network's activations."""
+    ranks, ratios, energies = [], [], []
+    x = _stem(model)(calib)
+    for name, blk in blocks:
+        layers, final = _block_chain(blk)
+        blk_opts = dataclasses.replace(opts, ranks=block_ranks[name]) if name in block_ranks else opts
+        r, a, e = _activations_stats(layers, final, x, blk_opts)
+        ranks += r
+        ratios += a
+        energies += e
+        x = blk(x)
+    return ranks, ratios, energies
+
+
 def _stem(model: nn.Module) -> nn.Module:
     if hasattr(model, "maxpool"):  # torchvision
         return nn.Sequential(model.conv1, model.bn1, model.relu, model.maxpool)
@@ -331,8 +349,13 @@ def _stem(model: nn.Module) -> nn.Module:
 @torch.no_grad()
 def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, target_speedup: float | None = None,
                     widths: dict[str, list[int]] | None = None,
-                    labels: torch.Tensor | None = None, reinsert_bn: bool = False) -> tuple[nn.Module, dict]:
-    """Prune the internal channels of every residual block (block outputs untouched)."""
+                    labels: torch.Tensor | None = None, reinsert_bn: bool = False,
+                    allocation: str = "uniform", relu_bound: bool = True) -> tuple[nn.Module, dict]:
+    """Prune the internal channels of every residual block (block outputs untouched).
+
+    ``allocation``: ``uniform`` (one keep ratio for every internal layer, bisected to the target) or
+    ``greedy`` (LDRF: the VGG rule, :func:`greedy_widths`, over all internal layers of all blocks,
+    inside the ReLU lower bounds n'_l >= ceil(d_l / a_l) when ``relu_bound``)."""
     from pkg_efficient.flops import count
 
     dtype = next(model.parameters()).dtype
@@ -355,6 +378,9 @@ def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, t
     total = count(model, calib.shape[-1])["conv_macs"]
     fixed = total - _resnet_internal_macs(shapes, orig)
     names = list(orig)
+    note = ""
+    lower_bounds = None
+    widths_given = widths is not None
     offsets = [0]
     for n in names:
         offsets.append(offsets[-1] + len(orig[n]))
@@ -369,7 +395,17 @@ def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, t
         def cost(k):
             return fixed + _resnet_internal_macs(shapes, split(k))
 
-        keep, ok = _solve_ratio(cost, flat, [1] * len(flat), target_speedup, total)
+        if allocation == "greedy" and opts.method == "ldrf":
+            ranks, ratios, energies = _resnet_stats(model, blocks, calib.to(dtype), opts, block_ranks)
+            lower = relu_lower_bounds(ranks, ratios, flat) if relu_bound else [1] * len(flat)
+            keep = greedy_widths(flat, lower, energies, cost, total / target_speedup)
+            if total / cost(keep) < target_speedup * 0.999 and relu_bound:
+                keep = greedy_widths(flat, [1] * len(flat), energies, cost, total / target_speedup)
+                note = "ReLU lower bounds could not reach the target; bounds dropped"
+            ok = total / cost(keep) >= target_speedup * 0.999
+            lower_bounds = split(lower)
+        else:
+            keep, ok = _solve_ratio(cost, flat, [1] * len(flat), target_speedup, total)
         if not ok:
             raise ValueError(f"a {target_speedup}x conv speed-up is not reachable by pruning block internals only")
         widths = split(keep)
@@ -391,7 +427,8 @@ def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, t
     model = model.to(dtype).eval()
     new_total = count(model, calib.shape[-1])["conv_macs"]
     info = {"widths": {n: list(map(int, w)) for n, w in widths.items()}, "layers": reports, "rank_rule": opts.rank_rule,
-            "conv_speedup_theoretical": total / new_total, "note": "",
+            "allocation": "explicit" if widths_given else (allocation if opts.method == "ldrf" else "uniform"),
+            "lower_bounds": lower_bounds, "conv_speedup_theoretical": total / new_total, "note": note,
             "spec": {"kind": "resnet", "widths": {n: list(map(int, w)) for n, w in widths.items()},
                      "reinsert_bn": reinsert_bn}}
     return model, info

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pkg_efficient.compress.solvers import greedy_select, lasso_select, ridge_lstsq
+from pkg_efficient.compress.solvers import compensate_select, greedy_select, lasso_select, ridge_lstsq
 
 
 @dataclasses.dataclass
@@ -52,7 +52,8 @@ class ChainOptions:
     method: str = "ldrf"  # ldrf | chanprune | thinet | l1 | random
     rank_rule: str = "energy"  # energy | full | accuracy (model level: compress_vgg / compress_resnet)
     energy: float = 0.995  # fraction of sum sigma^2 kept by d_l (our fallback rule)
-    selection: str = "energy"  # LDRF neuron score: energy | l1 | random
+    selection: str = "energy"  # LDRF neurons: energy | l1 | random (top-k scores) | compensate (greedy on the
+    # embedding objective: the k neurons whose LS span best reconstructs Q^T y)
     refit_r: bool = True  # step (a)
     refit_final: str = "auto"  # auto | yes | no: LS refit of the final layer's decomposed weights
     alt_iters: int = 0  # LDRF: alternate (a) R' refinement on the joint objective / (b) LS Q' this many times
@@ -60,7 +61,11 @@ class ChainOptions:
     ranks: list[int] | None = None  # explicit d_l per layer (the calibration-accuracy rule fills this)
     rank_eps: float = 0.1  # accuracy rule: allowed calibration top-1 drop (percentage points) per layer
     rank_images: int = 1000  # accuracy rule: calibration images used for the top-1 evaluations
-    positions: int = 10  # sampled output positions per image
+    embedding_scale: str = "unit"  # LDRF split of M = U S V^T: unit (Q = U, R = S V^T, the spec's form) |
+    # sigma (Q = U S, R = V^T: the Q' fit then weights each embedding direction by what the next layer
+    # does with it) | sqrt (Q = U S^1/2, R = S^1/2 V^T)
+    positions: int = 10  # sampled output positions per image (k x k LS fits, LASSO/ThiNet selection)
+    q_positions: int = 0  # LDRF: sampled pixels per image for the 1x1 LS fit of Q' (0 = every pixel: a 1x1 fit is cheap)
     max_rows: int = 4000  # (position, channel) rows for LASSO/ThiNet selection
     ridge: float = 1e-6
     seed: int = 0
@@ -138,6 +143,17 @@ def _fit_conv(x: torch.Tensor, target: torch.Tensor, layer: Layer, kh: int, kw: 
     return sol[:-1].T.reshape(n, x.shape[1], kh, kw).contiguous(), sol[-1].contiguous()
 
 
+def _split_scales(s: torch.Tensor, mode: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Column scales of Q and row scales of R for M ~= (U diag(sq)) (diag(sr) V^T), sq * sr = s."""
+    if mode == "unit":
+        return torch.ones_like(s), s
+    if mode == "sigma":
+        return s, torch.ones_like(s)
+    if mode == "sqrt":
+        return s.sqrt(), s.sqrt()
+    raise ValueError(f"unknown embedding_scale {mode!r} (unit, sigma or sqrt)")
+
+
 def _rank(s: torch.Tensor, opts: ChainOptions) -> int:
     if opts.rank_rule == "full":
         return int((s > s[0] * 1e-12).sum())
@@ -178,23 +194,34 @@ def prune_chain(layers: list[Layer], final: Layer, x_orig: torch.Tensor, x_prune
             m = nxt.weight.double().permute(1, 0, 2, 3).reshape(n_l, -1)
             u, s, vh = _svd_rows(m)
             d = opts.ranks[li] if opts.ranks is not None else _rank(s, opts)
-            q = u[:, :d].to(dt)
-            r_next = (s[:d, None] * vh[:d]).reshape(d, nxt.weight.shape[0], nkh, nkw).permute(1, 0, 2, 3).contiguous().to(dt)
+            sq, sr = _split_scales(s[:d], opts.embedding_scale)
+            q = (u[:, :d] * sq).to(dt)
+            r_next = (sr[:, None] * vh[:d]).reshape(d, nxt.weight.shape[0], nkh, nkw).permute(1, 0, 2, 3).contiguous().to(dt)
             z = torch.einsum("nchw,cd->ndhw", y, q)
             energy = y.pow(2).mean(dim=(0, 2, 3))
-            if opts.selection == "energy":
+            length = y.shape[2] * y.shape[3]
+            idx = _sample(y.shape[0], length, opts.q_positions if opts.q_positions > 0 else length, gen)
+            fitted = None
+            if opts.selection == "compensate":  # choose S on the LDRF objective itself (see compensate_select)
+                fitted = _fit_conv(cur_in, o, layer, kh, kw, opts, gen) if opts.refit_r else (cur_w, cur_b)
+                y_all = layer.act(layer.conv(cur_in, *fitted))
+                score = None
+                sel = compensate_select(_pixels(y_all, idx), _pixels(z, idx), k, opts.ridge)
+            elif opts.selection == "energy":
                 score = q.norm(dim=1) * energy.sqrt()
             elif opts.selection == "l1":
                 score = layer.weight.to(dt).abs().sum(dim=(1, 2, 3))
             else:
                 score = torch.rand(n_l, generator=gen, dtype=dt)
-            sel = torch.sort(torch.topk(score, k).indices).values
-            if opts.refit_r:
+            if score is not None:
+                sel = torch.sort(torch.topk(score, k).indices).values
+            if fitted is not None:  # LS is separable over output rows: the kept rows of the full refit
+                w_s, b_s = fitted[0][sel].contiguous(), fitted[1][sel].contiguous()
+            elif opts.refit_r:
                 w_s, b_s = _fit_conv(cur_in, o[:, sel], layer, kh, kw, opts, gen)
             else:
                 w_s, b_s = cur_w[sel], cur_b[sel]
             y_p = layer.act(layer.conv(cur_in, w_s, b_s))
-            idx = _sample(y_p.shape[0], y_p.shape[2] * y_p.shape[3], max(opts.positions, 1), gen)
             q_new = ridge_lstsq(_pixels(y_p, idx), _pixels(z, idx), opts.ridge)  # (k, d)
             for _ in range(opts.alt_iters):
                 w_s, b_s = _refine_r(layer, cur_in, w_s, b_s, q_new, _pixels(z, idx), idx, opts.alt_steps)

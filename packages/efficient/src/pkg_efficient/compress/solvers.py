@@ -78,3 +78,36 @@ def greedy_select(z: torch.Tensor, k: int) -> torch.Tensor:
         remaining.discard(j)
         acc = acc + z[:, j]
     return torch.tensor(sorted(remaining), dtype=torch.long)
+
+
+def compensate_select(y: torch.Tensor, z: torch.Tensor, k: int, ridge: float = 1e-6) -> torch.Tensor:
+    """LDRF selection on its own objective: greedy forward choice of the k columns of ``y``
+    (samples x neurons) whose least-squares span best reconstructs ``z`` (samples x d, the original
+    embedding), i.e. min_S min_Q' ||Z - Y_S Q'||^2, the discarded neurons' information being
+    compensated by the kept ones. Each step adds the neuron with the largest residual reduction
+    ||c_j||^2 / g_jj, computed by deflating G = Y^T Y and C = Y^T Z (O(n^2 d) per step).
+    Returns sorted indices of the k kept neurons."""
+    n = y.shape[1]
+    if k >= n:
+        return torch.arange(n)
+    y64, z64 = y.double(), z.double()
+    g = y64.T @ y64
+    g = g + ridge * torch.trace(g) / max(n, 1) * torch.eye(n, dtype=g.dtype)
+    c = y64.T @ z64
+    floor = 1e-12 * float(torch.diagonal(g).max().clamp_min(1e-300))
+    chosen: list[int] = []
+    free = torch.ones(n, dtype=torch.bool)
+    for _ in range(k):
+        diag = torch.diagonal(g).clamp_min(0)
+        gain = torch.where(free & (diag > floor), c.pow(2).sum(1) / diag.clamp_min(floor), torch.full_like(diag, -1.0))
+        gain = gain + 1e-12 * diag  # ties (e.g. no target left) -> the strongest remaining neuron
+        j = int(torch.argmax(torch.where(free, gain, torch.full_like(gain, -float("inf")))))
+        chosen.append(j)
+        free[j] = False
+        piv = float(g[j, j])
+        if piv > floor:
+            col = g[:, j] / piv ** 0.5
+            cj = c[j] / piv ** 0.5
+            g = g - torch.outer(col, col)
+            c = c - torch.outer(col, cj)
+    return torch.sort(torch.tensor(chosen, dtype=torch.long)).values

@@ -63,11 +63,13 @@ def compress(cfg: CompressConfig, model: nn.Module, calib: torch.Tensor,
     if cfg.method in PRUNE_METHODS:
         opts = ChainOptions(method=cfg.method, rank_rule=cfg.rank_rule, energy=cfg.energy, selection=cfg.selection,
                             refit_r=cfg.refit_r, positions=cfg.positions, seed=cfg.seed, alt_iters=cfg.alt_iters,
-                            alt_steps=cfg.alt_steps, rank_eps=cfg.rank_eps, rank_images=cfg.rank_images)
+                            alt_steps=cfg.alt_steps, rank_eps=cfg.rank_eps, rank_images=cfg.rank_images,
+                            embedding_scale=cfg.embedding_scale, q_positions=cfg.q_positions)
         if cfg.arch.startswith("resnet"):
             if cfg.widths is not None:
                 raise ConfigError("explicit widths are supported for VGG only; use target_speedup for ResNet-50")
-            return compress_resnet(model, calib, opts, cfg.target_speedup, labels=labels, reinsert_bn=cfg.reinsert_bn)
+            return compress_resnet(model, calib, opts, cfg.target_speedup, labels=labels, reinsert_bn=cfg.reinsert_bn,
+                                   allocation=cfg.allocation, relu_bound=cfg.relu_bound)
         return compress_vgg(model, calib, opts, cfg.target_speedup, cfg.widths, cfg.relu_bound, labels=labels,
                             reinsert_bn=cfg.reinsert_bn, allocation=cfg.allocation)
     return decompose_model(model, cfg.method, cfg.input_size, cfg.policy, cfg.group_size, cfg.target_reduction,
