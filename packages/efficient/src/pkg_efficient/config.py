@@ -98,9 +98,9 @@ class CompressConfig:
     target_speedup: float | None = 5.0  # LDRF/baselines: conv-only theoretical speed-up
     widths: list[int] | None = None  # explicit kept widths (VGG) instead of a target
     calib_images: int = 5000  # [C] as He et al.: 5,000 training images x 10 positions
-    positions: int = 10  # sampled output positions per image for the k x k LS fits and LASSO/ThiNet selection
+    positions: int = 10  # sampled output positions per image for the k x k LS fits and LASSO/ThiNet selection (0 = all)
     q_positions: int = 0  # [C] LDRF: sampled pixels per image for the 1x1 LS fit of Q' (0 = every pixel)
-    embedding_scale: Literal["unit", "sigma", "sqrt"] = "unit"  # [C] LDRF split U S V^T: Q = U (spec) / U S / U S^1/2
+    embedding_scale: Literal["unit", "sigma", "sqrt"] = "sigma"  # [C] LDRF split U S V^T: Q = U (spec) / U S / U S^1/2
     rank_rule: Literal["energy", "full", "accuracy"] = "energy"  # [C] d_l rule (accuracy: spec's first rule)
     energy: float = 0.995  # [C]
     rank_eps: float = 0.1  # [C] accuracy rule: allowed calibration top-1 drop per layer, percentage points

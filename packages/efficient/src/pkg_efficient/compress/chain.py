@@ -61,10 +61,10 @@ class ChainOptions:
     ranks: list[int] | None = None  # explicit d_l per layer (the calibration-accuracy rule fills this)
     rank_eps: float = 0.1  # accuracy rule: allowed calibration top-1 drop (percentage points) per layer
     rank_images: int = 1000  # accuracy rule: calibration images used for the top-1 evaluations
-    embedding_scale: str = "unit"  # LDRF split of M = U S V^T: unit (Q = U, R = S V^T, the spec's form) |
+    embedding_scale: str = "sigma"  # LDRF split of M = U S V^T: unit (Q = U, R = S V^T, the spec's form) |
     # sigma (Q = U S, R = V^T: the Q' fit then weights each embedding direction by what the next layer
     # does with it) | sqrt (Q = U S^1/2, R = S^1/2 V^T)
-    positions: int = 10  # sampled output positions per image (k x k LS fits, LASSO/ThiNet selection)
+    positions: int = 10  # sampled output positions per image (k x k LS fits, LASSO/ThiNet selection; 0 = all)
     q_positions: int = 0  # LDRF: sampled pixels per image for the 1x1 LS fit of Q' (0 = every pixel: a 1x1 fit is cheap)
     max_rows: int = 4000  # (position, channel) rows for LASSO/ThiNet selection
     ridge: float = 1e-6
@@ -115,7 +115,8 @@ def _svd_rows(m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor
 
 
 def _sample(n_img: int, length: int, per_img: int, gen: torch.Generator) -> torch.Tensor:
-    if per_img >= length:
+    """``per_img`` random output positions of each image (flat indices); ``per_img <= 0``: all of them."""
+    if per_img <= 0 or per_img >= length:
         return torch.arange(n_img * length)
     pos = torch.stack([torch.randperm(length, generator=gen)[:per_img] for _ in range(n_img)])
     return (pos + torch.arange(n_img)[:, None] * length).reshape(-1)
@@ -200,7 +201,7 @@ def prune_chain(layers: list[Layer], final: Layer, x_orig: torch.Tensor, x_prune
             z = torch.einsum("nchw,cd->ndhw", y, q)
             energy = y.pow(2).mean(dim=(0, 2, 3))
             length = y.shape[2] * y.shape[3]
-            idx = _sample(y.shape[0], length, opts.q_positions if opts.q_positions > 0 else length, gen)
+            idx = _sample(y.shape[0], length, opts.q_positions, gen)
             fitted = None
             if opts.selection == "compensate":  # choose S on the LDRF objective itself (see compensate_select)
                 fitted = _fit_conv(cur_in, o, layer, kh, kw, opts, gen) if opts.refit_r else (cur_w, cur_b)
