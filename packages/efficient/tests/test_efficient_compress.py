@@ -475,3 +475,37 @@ def test_compensate_selection_is_greedy_forward_selection_on_the_embedding_objec
         for _ in range(3):
             chosen.append(min((j for j in range(7) if j not in chosen), key=lambda j: res(chosen + [j])))
         assert compensate_select(y, z, 3, ridge=0.0).tolist() == sorted(chosen)
+
+
+def test_greedy_allocation_on_bottleneck_internals_meets_target_and_bounds():
+    """The same rule on torchvision Bottleneck blocks (ResNet-50 layout, one block per stage):
+    both internal widths of every block are allocated, block outputs keep their width."""
+    import math
+
+    from torchvision.models.resnet import Bottleneck, ResNet
+
+    torch.manual_seed(0)
+    m = _randomise_bn(ResNet(Bottleneck, [1, 1, 1, 1], num_classes=5, width_per_group=16))
+    x = torch.randn(4, 3, 32, 32)
+    new, info = compress_resnet(m, x, ChainOptions(method="ldrf", ranks=[2, 2], positions=10), target_speedup=1.2,
+                                allocation="greedy")
+    assert info["note"] == "" and 1.2 * 0.999 <= info["conv_speedup_theoretical"] <= 1.2 * 1.1
+    ratios = {}
+    hooks = [getattr(blk, bn).register_forward_hook(lambda mod, i, o, key=(name, j): ratios.__setitem__(key, float((o > 0).double().mean())))
+             for name, blk in m.named_modules() if isinstance(blk, Bottleneck) for j, bn in enumerate(("bn1", "bn2"))]
+    with torch.no_grad():
+        m(x)
+    for h in hooks:
+        h.remove()
+    for name, blk in new.named_modules():
+        if isinstance(blk, Bottleneck):
+            orig = m.get_submodule(name)
+            w = info["widths"][name]
+            assert [blk.conv1.out_channels, blk.conv2.out_channels] == w
+            assert blk.conv3.out_channels == orig.conv3.out_channels
+            for j, full in enumerate((orig.conv1.out_channels, orig.conv2.out_channels)):
+                assert min(full, math.ceil(2 / ratios[(name, j)])) <= w[j] <= full
+    assert info["widths"] != compress_resnet(m, x, ChainOptions(method="ldrf", ranks=[2, 2], positions=10),
+                                             target_speedup=1.2)[1]["widths"]  # not the uniform ratio
+    with torch.no_grad():
+        assert new(x).shape == (4, 5)
