@@ -1,6 +1,7 @@
 """FE-Net (inference path) vs torchvision MobileNetV2 at equal M-Adds, and a compressed VGG-16
 (L1 widths at 5x, random weights: latency does not depend on the values) vs the original.
-Batch 1 single thread and batch 32 (``--large-batch``) all threads."""
+Batch 1 single thread and batch 32 (``--large-batch``) all threads. For the VGG pair a per-layer
+latency table (forward hooks) shows where the measured speed-up falls short of the M-Adds one."""
 
 import argparse
 
@@ -9,6 +10,7 @@ import torch
 from pkg_efficient.bench import bench_models
 from pkg_efficient.compress.apply import compress_vgg
 from pkg_efficient.compress.chain import ChainOptions
+from pkg_efficient.layer_cost import format_per_layer, per_layer_table
 from pkg_efficient.models import build_model
 from pkg_efficient.ops.fold import to_inference
 from pkg_shared.engine.bench import report
@@ -33,5 +35,8 @@ if __name__ == "__main__":
         results.append(bench_models(fenet, mbv2, f"fenet_r_1.0 vs mobilenet_v2 b={batch} t={threads}", args.input, batch, args.repeat))
         r = bench_models(small, vgg, f"vgg16 5x (L1 widths) vs vgg16 b={batch} t={threads}", args.input, batch, args.repeat)
         r["theoretical_conv_speedup"] = info["conv_speedup_theoretical"]
+        r["per_layer"] = per_layer_table(vgg, small, args.input, batch, repeat=3)
+        print(f"per-layer latency, vgg16 vs 5x pruned, b={batch} t={threads}:")
+        print(format_per_layer(r["per_layer"]))
         results.append(r)
     print(report(results, args.out))

@@ -467,7 +467,7 @@ def test_compensate_selection_is_greedy_forward_selection_on_the_embedding_objec
         y = torch.randn(40, 7, generator=g, dtype=torch.float64)
         z = y[:, :3] @ torch.randn(3, 2, generator=g, dtype=torch.float64) + 0.3 * torch.randn(40, 2, generator=g, dtype=torch.float64)
 
-        def res(s):
+        def res(s, y=y, z=z):
             q = torch.linalg.lstsq(y[:, s], z).solution
             return float((z - y[:, s] @ q).pow(2).sum())
 

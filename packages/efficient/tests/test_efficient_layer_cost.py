@@ -1,0 +1,52 @@
+"""Per-layer before/after table: M-Adds and parameters by hand, decomposed layers summed into the
+layer they replace, latencies measured for every leaf that runs."""
+
+from torch import nn
+
+from pkg_efficient.layer_cost import format_per_layer, layer_latency_ms, per_layer_table
+
+
+def _before() -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1),
+                         nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10))
+
+
+def _after() -> nn.Sequential:
+    """Layer 0 pruned to 4 outputs; layer 3 decomposed into a 3x3 (4 -> 2) and a 1x1 (2 -> 16)."""
+    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Sequential(nn.Conv2d(4, 2, 3, padding=1), nn.Conv2d(2, 16, 1)),
+                         nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10))
+
+
+def test_table_counts_by_hand_and_sums_decomposed_layers():
+    rows = {r["layer"]: r for r in per_layer_table(_before(), _after(), size=16, repeat=2)}
+    # hand counts, 16x16 input: conv0 3*3*3*8 MACs per pixel on 16x16; conv3 on 8x8 after the pool
+    assert abs(rows["0"]["before"]["madds_M"] * 1e6 - 27 * 8 * 256) < 1e-6
+    assert abs(rows["0"]["after"]["madds_M"] * 1e6 - 27 * 4 * 256) < 1e-6
+    assert abs(rows["3"]["before"]["madds_M"] * 1e6 - 72 * 16 * 64) < 1e-6
+    assert abs(rows["3"]["after"]["madds_M"] * 1e6 - (36 * 2 * 64 + 2 * 16 * 64)) < 1e-6  # both parts, one row
+    assert abs(rows["3"]["after"]["params_k"] * 1e3 - (4 * 2 * 9 + 2 + 2 * 16 + 16)) < 1e-9
+    assert abs(rows["7"]["before"]["params_k"] * 1e3 - (16 * 10 + 10)) < 1e-9
+    assert "3.0" not in rows and "3.1" not in rows
+    for r in rows.values():  # every leaf ran in both models, pooling and ReLU included
+        assert r["before"]["latency_ms"] > 0 and r["after"]["latency_ms"] > 0, r
+    assert rows["2"]["kind"] == "MaxPool2d" and rows["2"]["before"]["madds_M"] == 0
+    text = format_per_layer(list(rows.values()), min_share=0.0)
+    assert "MaxPool2d" in text and len(text.splitlines()) == 1 + len(rows)
+
+
+def test_latency_only_for_modules_that_run():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.act = nn.Conv2d(3, 4, 3), nn.ReLU()
+            self.unused = nn.Linear(3, 3)  # registered, never called in forward
+
+        def forward(self, x):
+            return self.act(self.conv(x))
+
+    m = Net()
+    lat = layer_latency_ms(m, size=8, repeat=2)
+    assert set(lat) == {"conv", "act"} and all(v > 0 for v in lat.values())
+    assert m.training  # mode restored
+    assert not m.conv._forward_hooks and not m.conv._forward_pre_hooks  # hooks removed
