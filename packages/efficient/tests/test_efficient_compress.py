@@ -509,3 +509,31 @@ def test_greedy_allocation_on_bottleneck_internals_meets_target_and_bounds():
                                              target_speedup=1.2)[1]["widths"]  # not the uniform ratio
     with torch.no_grad():
         assert new(x).shape == (4, 5)
+
+
+def test_uniform_allocation_on_resnet_respects_relu_bounds():
+    """LDRF's uniform ratio on ResNets stays inside n'_l >= min(n_l, ceil(d_l / a_l)) (recomputed
+    here from hooks), as on VGG; without the bounds the same target cuts below them."""
+    import math
+
+    from pkg_efficient.models.resnet_cifar import ResNetCIFAR
+
+    torch.manual_seed(0)
+    m = _randomise_bn(ResNetCIFAR(8, 10, width=8))
+    x = torch.randn(8, 3, 32, 32)
+    opts = ChainOptions(method="ldrf", ranks=[5], positions=10)
+    ratios = {}
+    hooks = [blk.bn1.register_forward_hook(lambda mod, i, o, n=n: ratios.__setitem__(n, float((o > 0).double().mean())))
+             for n, blk in m.layers.named_children()]
+    with torch.no_grad():
+        m(x)
+    for h in hooks:
+        h.remove()
+    bounds = [min(full, math.ceil(5 / ratios[str(i)])) for i, full in enumerate((8, 16, 32))]
+    _, info = compress_resnet(m, x, opts, target_speedup=1.3, allocation="uniform")
+    _, free = compress_resnet(m, x, opts, target_speedup=1.3, allocation="uniform", relu_bound=False)
+    assert info["note"] == "" and info["conv_speedup_theoretical"] >= 1.3 * 0.999
+    got = [info["widths"][f"layers.{i}"][0] for i in range(3)]
+    assert all(w >= b for w, b in zip(got, bounds)), (got, bounds)
+    assert any(free["widths"][f"layers.{i}"][0] < b for i, b in enumerate(bounds))  # the bounds did bind
+    assert [lb[0] for lb in info["lower_bounds"].values()] == bounds

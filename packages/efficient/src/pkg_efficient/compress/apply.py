@@ -353,7 +353,8 @@ def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, t
                     allocation: str = "uniform", relu_bound: bool = True) -> tuple[nn.Module, dict]:
     """Prune the internal channels of every residual block (block outputs untouched).
 
-    ``allocation``: ``uniform`` (one keep ratio for every internal layer, bisected to the target) or
+    ``allocation``: ``uniform`` (one keep ratio for every internal layer, bisected to the target; LDRF
+    keeps each layer inside its ReLU lower bound when ``relu_bound``, as for VGG) or
     ``greedy`` (LDRF: the VGG rule, :func:`greedy_widths`, over all internal layers of all blocks,
     inside the ReLU lower bounds n'_l >= ceil(d_l / a_l) when ``relu_bound``)."""
     from pkg_efficient.flops import count
@@ -405,7 +406,15 @@ def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, t
             ok = total / cost(keep) >= target_speedup * 0.999
             lower_bounds = split(lower)
         else:
-            keep, ok = _solve_ratio(cost, flat, [1] * len(flat), target_speedup, total)
+            lower = [1] * len(flat)
+            if opts.method == "ldrf" and relu_bound:  # the VGG rule: one keep ratio inside the ReLU ranges
+                ranks, ratios, _ = _resnet_stats(model, blocks, calib.to(dtype), opts, block_ranks)
+                lower = relu_lower_bounds(ranks, ratios, flat)
+                lower_bounds = split(lower)
+            keep, ok = _solve_ratio(cost, flat, lower, target_speedup, total)
+            if not ok and lower != [1] * len(flat):
+                keep, ok = _solve_ratio(cost, flat, [1] * len(flat), target_speedup, total)
+                note = "ReLU lower bounds could not reach the target; bounds dropped"
         if not ok:
             raise ValueError(f"a {target_speedup}x conv speed-up is not reachable by pruning block internals only")
         widths = split(keep)
