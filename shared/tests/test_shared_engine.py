@@ -3,6 +3,7 @@ import random
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from pkg_shared.engine import (
     save_checkpoint,
     seed_everything,
 )
-from pkg_shared.engine.bench import compare
+from pkg_shared.engine.bench import compare, time_many
 from pkg_shared.errors import DataFormatError
 from pkg_shared.logging import MetricsLogger
 
@@ -147,6 +148,22 @@ def test_metrics_logger_grows_columns(tmp_path):
 def test_bench_compare_reports_ratio():
     r = compare("noop", lambda: sum(range(10)), lambda: sum(range(10000)), warmup=1, repeat=3)
     assert r["speedup"] > 1.0 and r["baseline"]["repeat"] == 3
+    assert r["cpu_speedup"] > 1.0 and r["interleaved"] is True
+
+
+def test_time_many_interleaves_in_rotating_order_and_counts_cpu():
+    calls: list[str] = []
+    fns = {k: (lambda k=k: calls.append(k)) for k in "abc"}
+    t = time_many(fns, warmup=1, repeat=3)
+    assert calls[:3] == ["a", "b", "c"]  # warm-ups
+    assert calls[3:] == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]  # one call each per round, rotated
+    calls.clear()
+    time_many(fns, warmup=0, repeat=2, interleave=False)
+    assert calls == ["a", "a", "b", "b", "c", "c"]
+    assert set(t) == set("abc") and all(v["repeat"] == 3 for v in t.values())
+    spin = time_many({"busy": lambda: sum(i * i for i in range(200000)), "sleep": lambda: time.sleep(0.02)}, warmup=0, repeat=2)
+    assert spin["sleep"]["median_s"] >= 0.02 and spin["sleep"]["cpu_median_s"] < 0.5 * spin["sleep"]["median_s"]
+    assert spin["busy"]["cpu_median_s"] > spin["sleep"]["cpu_median_s"]  # CPU time, not wall, is counted
 
 
 DDP_SCRIPT = textwrap.dedent(

@@ -20,13 +20,12 @@ import argparse
 import os
 import pathlib
 import platform
-import statistics
 import tempfile
-import time
 from collections.abc import Callable
 
 import numpy as np
 
+from pkg_shared.engine.bench import time_many
 from pkg_shared.io.clip import available, read_clip
 from pkg_video.data.sampling import clip_frames, train_start
 
@@ -114,24 +113,6 @@ def pyav_no_skip(path: str, indices: list[int]) -> np.ndarray:
         clip._pyav_decode = orig
 
 
-def timed_interleaved(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, dict[str, float]]:
-    """Median wall and CPU time of each function; one call of each per round, in rotating order, so
-    that load changes on a shared machine hit all readers alike."""
-    for fn in fns.values():
-        fn()  # warm-up (page cache, lazy imports)
-    names = list(fns)
-    wall: dict[str, list[float]] = {k: [] for k in names}
-    cpu: dict[str, list[float]] = {k: [] for k in names}
-    for r in range(repeat):
-        for k in names[r % len(names):] + names[:r % len(names)]:
-            w0, c0 = time.perf_counter(), time.process_time()
-            fns[k]()
-            wall[k].append(time.perf_counter() - w0)
-            cpu[k].append(time.process_time() - c0)
-    return {k: {"median_s": statistics.median(wall[k]), "cpu_median_s": statistics.median(cpu[k]), "repeat": repeat}
-            for k in names}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", help="JSON file")
@@ -171,7 +152,7 @@ def main() -> None:
 
             fns = {"baseline": lambda: run_all(opencv_frame_by_frame)}
             fns.update({k: (lambda fn=fn: run_all(fn)) for k, fn in readers.items()})
-            times = timed_interleaved(fns, args.repeat)
+            times = time_many(fns, warmup=1, repeat=args.repeat)  # interleaved rounds
             base = times["baseline"]
             for rname in readers:
                 cand = times[rname]

@@ -17,18 +17,48 @@ def _sync() -> None:
         torch.cuda.synchronize()
 
 
-def time_fn(fn: Callable[[], Any], *, warmup: int = 2, repeat: int = 5) -> dict[str, float]:
-    """Median/min/max wall time in seconds of ``fn()`` after ``warmup`` untimed calls."""
-    for _ in range(warmup):
-        fn()
+def _stats(wall: list[float], cpu: list[float]) -> dict[str, float]:
+    return {"median_s": statistics.median(wall), "min_s": min(wall), "max_s": max(wall),
+            "cpu_median_s": statistics.median(cpu), "repeat": len(wall)}
+
+
+def time_many(fns: dict[str, Callable[[], Any]], *, warmup: int = 2, repeat: int = 5,
+              interleave: bool = True) -> dict[str, dict[str, float]]:
+    """Wall and process-CPU time (seconds; CPU counts every thread) of each function.
+
+    With ``interleave`` every round calls each function once, in an order rotated by one each
+    round, so a load change on a shared machine hits all of them alike; otherwise each function's
+    repeats run back to back.
+    """
+    names = list(fns)
+    for name in names:
+        for _ in range(warmup):
+            fns[name]()
     _sync()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
+    wall: dict[str, list[float]] = {k: [] for k in names}
+    cpu: dict[str, list[float]] = {k: [] for k in names}
+
+    def one(k: str) -> None:
+        w0, c0 = time.perf_counter(), time.process_time()
+        fns[k]()
         _sync()
-        times.append(time.perf_counter() - t0)
-    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times), "repeat": repeat}
+        wall[k].append(time.perf_counter() - w0)
+        cpu[k].append(time.process_time() - c0)
+
+    if interleave:
+        for r in range(repeat):
+            for k in names[r % len(names):] + names[:r % len(names)]:
+                one(k)
+    else:
+        for k in names:
+            for _ in range(repeat):
+                one(k)
+    return {k: _stats(wall[k], cpu[k]) for k in names}
+
+
+def time_fn(fn: Callable[[], Any], *, warmup: int = 2, repeat: int = 5) -> dict[str, float]:
+    """Median/min/max wall time and median CPU time in seconds of ``fn()`` after ``warmup`` untimed calls."""
+    return time_many({"fn": fn}, warmup=warmup, repeat=repeat)["fn"]
 
 
 def compare(
@@ -38,16 +68,20 @@ def compare(
     *,
     warmup: int = 2,
     repeat: int = 5,
+    interleave: bool = True,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Time both in the same process; ``speedup`` = baseline median / candidate median."""
-    base = time_fn(baseline, warmup=warmup, repeat=repeat)
-    cand = time_fn(candidate, warmup=warmup, repeat=repeat)
+    """Time both in the same process, interleaved by default (see :func:`time_many`);
+    ``speedup`` = baseline median / candidate median (wall), ``cpu_speedup`` the same in CPU time."""
+    t = time_many({"baseline": baseline, "candidate": candidate}, warmup=warmup, repeat=repeat, interleave=interleave)
+    base, cand = t["baseline"], t["candidate"]
     return {
         "name": name,
         "candidate": cand,
         "baseline": base,
         "speedup": base["median_s"] / cand["median_s"] if cand["median_s"] > 0 else float("inf"),
+        "cpu_speedup": base["cpu_median_s"] / cand["cpu_median_s"] if cand["cpu_median_s"] > 0 else float("inf"),
+        "interleaved": interleave,
         "machine": {"python": platform.python_version(), "torch": torch.__version__,
                     "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
                     "threads": torch.get_num_threads()},
