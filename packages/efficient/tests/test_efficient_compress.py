@@ -393,6 +393,18 @@ def test_greedy_allocation_by_hand_and_on_vgg():
     assert info["allocation"] == "greedy" and info["conv_speedup_theoretical"] >= 2.0 * 0.999
 
 
+def _block_relu_ratios(m: nn.Module, x: torch.Tensor) -> dict[str, float]:
+    """Fraction of positive internal pre-activations (after bn1) of each CIFAR-ResNet block, by hooks."""
+    ratios: dict[str, float] = {}
+    hooks = [blk.bn1.register_forward_hook(lambda mod, i, o, n=n: ratios.__setitem__(n, float((o > 0).double().mean())))
+             for n, blk in m.layers.named_children()]
+    with torch.no_grad():
+        m(x)
+    for h in hooks:
+        h.remove()
+    return ratios
+
+
 def test_greedy_allocation_on_resnet_internals_prunes_the_low_energy_block_first():
     """Spec 3.4 step 4 / 3.5 on a CIFAR ResNet: block layers.1 has 8 of its 16 internal neurons
     nearly dead (BN scale and shift x 1e-3). Greedy (log embedding energy per M-Add) must cut that
@@ -415,13 +427,7 @@ def test_greedy_allocation_on_resnet_internals_prunes_the_low_energy_block_first
     assert info_g["allocation"] == "greedy" and info_g["note"] == ""
     assert 1.5 * 0.999 <= info_g["conv_speedup_theoretical"] <= 1.5 * 1.1
     wu, wg = info_u["widths"], info_g["widths"]
-    ratios = {}
-    hooks = [blk.bn1.register_forward_hook(lambda mod, i, o, n=n: ratios.__setitem__(n, float((o > 0).double().mean())))
-             for n, blk in m.layers.named_children()]
-    with torch.no_grad():
-        m(x)
-    for h in hooks:
-        h.remove()
+    ratios = _block_relu_ratios(m, x)
     for i, full in enumerate((8, 16, 32)):
         assert wg[f"layers.{i}"][0] >= min(full, math.ceil(2 / ratios[str(i)]))
     assert wg["layers.1"][0] <= 8 < wu["layers.1"][0]  # the dead half goes first
@@ -522,13 +528,7 @@ def test_uniform_allocation_on_resnet_respects_relu_bounds():
     m = _randomise_bn(ResNetCIFAR(8, 10, width=8))
     x = torch.randn(8, 3, 32, 32)
     opts = ChainOptions(method="ldrf", ranks=[5], positions=10)
-    ratios = {}
-    hooks = [blk.bn1.register_forward_hook(lambda mod, i, o, n=n: ratios.__setitem__(n, float((o > 0).double().mean())))
-             for n, blk in m.layers.named_children()]
-    with torch.no_grad():
-        m(x)
-    for h in hooks:
-        h.remove()
+    ratios = _block_relu_ratios(m, x)
     bounds = [min(full, math.ceil(5 / ratios[str(i)])) for i, full in enumerate((8, 16, 32))]
     _, info = compress_resnet(m, x, opts, target_speedup=1.3, allocation="uniform")
     _, free = compress_resnet(m, x, opts, target_speedup=1.3, allocation="uniform", relu_bound=False)
