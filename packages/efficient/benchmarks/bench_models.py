@@ -10,7 +10,7 @@ import torch
 from pkg_efficient.bench import bench_models
 from pkg_efficient.compress.apply import compress_vgg
 from pkg_efficient.compress.chain import ChainOptions
-from pkg_efficient.layer_cost import format_per_layer, per_layer_table
+from pkg_efficient.layer_cost import format_per_layer, format_scopes, per_layer_table, speedup_by_scope
 from pkg_efficient.models import build_model
 from pkg_efficient.ops.fold import to_inference
 from pkg_shared.engine.bench import report
@@ -38,5 +38,7 @@ if __name__ == "__main__":
         r["per_layer"] = per_layer_table(vgg, small, args.input, batch, repeat=3)
         print(f"per-layer latency, vgg16 vs 5x pruned, b={batch} t={threads}:")
         print(format_per_layer(r["per_layer"]))
+        r["speedup_by_scope"] = speedup_by_scope(r["per_layer"])
+        print("per-layer sums, " + format_scopes(r["speedup_by_scope"]))
         results.append(r)
     print(report(results, args.out))

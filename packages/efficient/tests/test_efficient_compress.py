@@ -346,6 +346,10 @@ def test_compress_cli_ldrf_cifar_resnet_basic_blocks(tmp_path, capsys):
     assert rep["config"]["alt_iters"] == 1
     assert len(rep["layers"]) == 9  # one internal width per basic block
     assert rep["speedup_theoretical"]["conv_only"] >= 1.5 * 0.999
+    scopes = rep["speedup_by_scope"]  # the per-layer table's conv rows are the model's conv layers
+    assert scopes["conv_only"]["theoretical"] == pytest.approx(rep["speedup_theoretical"]["conv_only"])
+    assert scopes["total"]["theoretical"] == pytest.approx(rep["speedup_theoretical"]["total"])
+    assert scopes["conv_only"]["measured"] > 0
     small, _ = load_model(tmp_path / "out" / "compressed.pt")
     assert count(small, 32)["conv_macs"] == pytest.approx(rep["conv_madds_M"]["after"] * 1e6)
     assert sum(1 for m in small.modules() if isinstance(m, nn.BatchNorm2d)) == 1  # folded into the convs

@@ -3,7 +3,13 @@ layer they replace, latencies measured for every leaf that runs."""
 
 from torch import nn
 
-from pkg_efficient.layer_cost import format_per_layer, layer_latency_ms, per_layer_table
+from pkg_efficient.layer_cost import (
+    format_per_layer,
+    format_scopes,
+    layer_latency_ms,
+    per_layer_table,
+    speedup_by_scope,
+)
 
 
 def _before() -> nn.Sequential:
@@ -50,3 +56,28 @@ def test_latency_only_for_modules_that_run():
     assert set(lat) == {"conv", "act"} and all(v > 0 for v in lat.values())
     assert m.training  # mode restored
     assert not m.conv._forward_hooks and not m.conv._forward_pre_hooks  # hooks removed
+
+
+def _row(kind: str, mb: float, ma: float, tb: float, ta: float) -> dict:
+    return {"layer": kind, "kind": kind, "before": {"madds_M": mb, "params_k": 0.0, "latency_ms": tb},
+            "after": {"madds_M": ma, "params_k": 0.0, "latency_ms": ta}}
+
+
+def test_speedup_by_scope_compares_like_with_like():
+    rows = [_row("Conv2d", 100, 20, 40, 10), _row("ReLU", 0, 0, 2, 1), _row("MaxPool2d", 0, 0, 8, 4),
+            _row("Conv2d", 50, 10, 20, 4), _row("Linear", 10, 5, 10, 5)]
+    s = speedup_by_scope(rows)
+    # conv rows: 150 -> 30 M-Adds (x5), 60 -> 14 ms (x60/14); total: 160 -> 35 M-Adds, 80 -> 24 ms
+    assert abs(s["conv_only"]["theoretical"] - 5.0) < 1e-12
+    assert abs(s["conv_only"]["measured"] - 60 / 14) < 1e-12
+    assert abs(s["total"]["theoretical"] - 160 / 35) < 1e-12
+    assert abs(s["total"]["measured"] - 80 / 24) < 1e-12
+    assert abs(s["conv_only"]["measured_over_theoretical"] - (60 / 14) / 5) < 1e-12
+    assert "conv_only: x5.00 M-Adds, x4.29 measured (14 % short)" in format_scopes(s)
+
+
+def test_speedup_by_scope_on_a_measured_table():
+    s = speedup_by_scope(per_layer_table(_before(), _after(), size=16, repeat=2))
+    assert abs(s["conv_only"]["madds_M_before"] * 1e6 - (27 * 8 * 256 + 72 * 16 * 64)) < 1e-6
+    assert abs(s["total"]["madds_M_before"] - s["conv_only"]["madds_M_before"] - 160e-6) < 1e-9  # + the FC
+    assert s["total"]["latency_ms_before"] > s["conv_only"]["latency_ms_before"] > 0

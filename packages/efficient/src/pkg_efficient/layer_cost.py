@@ -100,3 +100,25 @@ def format_per_layer(rows: list[dict], min_share: float = 0.01) -> str:
         lines.append(f"{r['layer']:28s} {r['kind']:12s} {b['madds_M']:13.1f} {a['madds_M']:9.1f} "
                      f"{b['latency_ms']:10.2f} {a['latency_ms']:9.2f} {ratio:>9s}")
     return "\n".join(lines)
+
+
+def speedup_by_scope(rows: list[dict]) -> dict[str, dict[str, float]]:
+    """Theoretical and measured speed-up over the conv layers only (He et al.'s convention, the
+    spec's headline for VGG-16) and over every layer, from a :func:`per_layer_table`. Comparing a
+    measured speed-up with a theoretical one is only fair within one scope: pooling and ReLU add
+    time but no M-Adds, and FC layers add M-Adds to ``total`` only."""
+    scopes = {"conv_only": [r for r in rows if r["kind"] == "Conv2d"], "total": rows}
+    out = {}
+    for scope, rs in scopes.items():
+        mb, ma = sum(r["before"]["madds_M"] for r in rs), sum(r["after"]["madds_M"] for r in rs)
+        tb, ta = sum(r["before"]["latency_ms"] for r in rs), sum(r["after"]["latency_ms"] for r in rs)
+        theo = mb / ma if ma > 0 else float("inf")
+        meas = tb / ta if ta > 0 else float("inf")
+        out[scope] = {"madds_M_before": mb, "madds_M_after": ma, "latency_ms_before": tb, "latency_ms_after": ta,
+                      "theoretical": theo, "measured": meas, "measured_over_theoretical": meas / theo}
+    return out
+
+
+def format_scopes(scopes: dict[str, dict[str, float]]) -> str:
+    return "; ".join(f"{k}: x{v['theoretical']:.2f} M-Adds, x{v['measured']:.2f} measured "
+                     f"({100 * (1 - v['measured_over_theoretical']):.0f} % short)" for k, v in scopes.items())

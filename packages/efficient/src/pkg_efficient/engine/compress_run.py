@@ -21,7 +21,7 @@ from pkg_efficient.data.loaders import build_dataset
 from pkg_efficient.engine.evaluate import evaluate
 from pkg_efficient.engine.modelio import load_weights_into, save_model
 from pkg_efficient.flops import count
-from pkg_efficient.layer_cost import per_layer_table
+from pkg_efficient.layer_cost import per_layer_table, speedup_by_scope
 from pkg_efficient.models import build_model
 from pkg_shared.errors import ConfigError
 from pkg_shared.fsutil import atomic_write_json
@@ -134,6 +134,7 @@ def run(cfg: CompressConfig, out: pathlib.Path, eval_samples: int | None = None,
     }
     report["speedup_measured"] = report["latency_ms_cpu_batch1"]["before"] / report["latency_ms_cpu_batch1"]["after"]
     report["per_layer"] = per_layer_table(model, new, cfg.input_size, batch=1, repeat=3)  # where the time goes
+    report["speedup_by_scope"] = speedup_by_scope(report["per_layer"])  # conv-only vs total, each like for like
     probe = calib[: cfg.jacobian_samples]
     if cfg.jacobian_samples > 0:
         report["jacobian"] = {"before": jacobian_spectrum(model, probe), "after": jacobian_spectrum(new, probe)}
