@@ -165,3 +165,45 @@ def test_decode_fake_video_and_corrupt(k400, tmp_path):
     assert check_video(junk) is not None
     with pytest.raises(DataFormatError, match="junk.mp4"):
         read_clip(junk, lambda n: [0])
+
+
+def test_kinetics_empty_label_is_an_error_except_in_the_test_split(tmp_path):
+    p = tmp_path / "train.csv"
+    p.write_text("label,youtube_id,time_start,time_end,split\nx,abcdefghijk,1,11,train\n,bbcdefghijk,1,11,train\n")
+    with pytest.raises(DataFormatError) as exc:  # would reach the loss as label -1
+        kinetics.read_csv(p)
+    assert str(exc.value).startswith(f"{p}:3:") and "empty label" in str(exc.value)
+    p.write_text("label,youtube_id,time_start,time_end,split\n,abcdefghijk,1,11,test\n")
+    assert kinetics.read_csv(p)[0].label is None
+
+
+def test_kinetics_collects_every_malformed_row(tmp_path):
+    p = tmp_path / "train.csv"
+    p.write_text("label,youtube_id,time_start,time_end,split\n"
+                 "x,abcdefghijk,ten,11,train\n"
+                 "x,bbcdefghijk,1,11,train\n"
+                 "x,cbcdefghijk,1\n"
+                 ",dbcdefghijk,1,11,train\n")
+    problems: list = []
+    rows = kinetics.read_csv(p, problems)
+    assert [r.youtube_id for r in rows] == ["bbcdefghijk"]
+    assert [e.line for e in problems] == [2, 4, 5]
+    with pytest.raises(DataFormatError, match=r"train.csv:2:"):  # without a list: the first one raises
+        kinetics.read_csv(p)
+
+
+def test_mit_collects_every_malformed_line(tmp_path, mit_root):
+    cats = mit.read_categories(mit_root / "moments_categories.txt")
+    p = tmp_path / "trainingSet.csv"
+    p.write_text(f"{cats[0]}/a.mp4,{cats[0]},3\n{cats[0]}/b.mp4,{cats[0]},3,0\n{cats[1]}/c.mp4,{cats[0]},3,0\n"
+                 f"{cats[0]}/d.mp4,nosuch,3,0\n")
+    problems: list = []
+    rows = mit.read_split_csv(p, cats, problems)
+    assert [r[0] for r in rows] == [f"{cats[0]}/b.mp4"] and [e.line for e in problems] == [1, 3, 4]
+    c = tmp_path / "cats.txt"
+    c.write_text("a,0\nb\nc,1\n")
+    problems = []
+    assert mit.read_categories(c, problems) == ["a", "c"] and [e.line for e in problems] == [2]
+    c.write_text("")
+    with pytest.raises(DataFormatError, match="no categories"):
+        mit.read_categories(c)

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     sp = _add(sub, "make-fake", "Write a tiny dataset in the exact official format")
     sp.add_argument("--out", required=True, type=pathlib.Path)
     sp.add_argument("--dataset", choices=["kinetics", "mit"], default="kinetics")
-    sp.add_argument("--classes", type=int, default=8, help="number of motion classes (<= 8, Kinetics only)")
+    sp.add_argument("--classes", type=int, default=8, help="number of motion classes (1..8)")
     sp.add_argument("--train-per-class", type=int, default=4)
     sp.add_argument("--val-per-class", type=int, default=2)
     sp.add_argument("--defects", action="store_true", help="Kinetics: add a missing file, an empty mp4, is_cc, a replacement")
@@ -83,13 +83,21 @@ def _detect(root: pathlib.Path) -> str:
 
 
 def _splits(args, dataset: str):
-    """Yield (split, samples, classes, report) for each split present."""
+    """Yield (split, samples, classes, report, format problems) for each split present.
+
+    Malformed annotation lines are collected (the rest of the file is still read); a split whose
+    annotation file cannot be read at all comes back with ``samples=None`` and that one problem.
+    """
     from pkg_video.data import kinetics, mit
 
     if dataset == "mit":
         for split in ("train", "val"):
             if (args.root / mit.SPLITS[split][0]).is_file():
-                yield (split, *mit.build_split(args.root, split))
+                problems: list[DataFormatError] = []
+                try:
+                    yield (split, *mit.build_split(args.root, split, problems), problems)
+                except DataFormatError as exc:
+                    yield split, None, [], {}, [*problems, exc]
         return
     ann = args.annotations or args.root / "annotations"
     index = kinetics.index_videos(args.root)
@@ -99,25 +107,44 @@ def _splits(args, dataset: str):
             kinetics.find_csv(ann, split)
         except DataFormatError:
             continue
-        samples, classes, rep = kinetics.build_split(ann, args.root, split, classes, index)
+        problems = []
+        try:
+            samples, classes, rep = kinetics.build_split(ann, args.root, split, classes, index, problems)
+        except DataFormatError as exc:
+            yield split, None, [], {}, [*problems, exc]
+            continue
         d = rep.as_dict()
         d["missing_examples"] = rep.missing[:5]
-        yield split, samples, classes, d
+        yield split, samples, classes, d, problems
 
 
 def check(args) -> int:
     from pkg_shared.io.clip import check_video
 
+    if not args.root.is_dir():
+        raise DataFormatError(args.root, "dataset folder not found")
     dataset = args.dataset or _detect(args.root)
     problems = 0
     any_split = False
-    for split, samples, classes, rep in _splits(args, dataset):
+    reported: dict[str, DataFormatError] = {}  # format problems; the MiT categories file is read once per split
+    for split, samples, classes, rep, bad in _splits(args, dataset):
         any_split = True
-        line = (f"{split}: {rep['rows']} rows, {rep['found']} videos found, {rep['missing']} missing, "
-                f"{len(classes)} classes")
-        print(line, flush=True)
+        if samples is None:
+            print(f"{split}: cannot be read", flush=True)
+        else:
+            print(f"{split}: {rep['rows']} rows, {rep['found']} videos found, {rep['missing']} missing, "
+                  f"{len(classes)} classes", flush=True)
+        for exc in bad:
+            if str(exc) not in reported:
+                reported[str(exc)] = exc
+                print(f"  {exc}")
+                problems += 1
+        if samples is None:
+            continue
         for name in rep.get("missing_examples", []):
             print(f"  missing: {name}")
+        if rep["missing"] > len(rep.get("missing_examples", [])):
+            print(f"  ... {rep['missing'] - len(rep['missing_examples'])} more missing")
         problems += rep["missing"]
         for s in samples:
             path = pathlib.Path(s.path)
@@ -134,21 +161,28 @@ def check(args) -> int:
                     problems += 1
     if not any_split:
         raise DataFormatError(args.root, "no annotation files found")
-    print(f"{problems} problem(s) found")
+    print(f"{problems} problem(s) found", flush=True)
+    if reported:  # the annotations cannot be used as they are (training would stop at the first)
+        first = next(iter(reported.values()))
+        raise DataFormatError(first.path, f"{first.problem} (and {len(reported) - 1} more format problem(s), "
+                              "listed above)" if len(reported) > 1 else first.problem, first.line)
     return 0
 
 
 def make_fake(args) -> int:
     from pkg_video.data.fake import make_fake_kinetics, make_fake_mit
 
+    if args.train_per_class < 1 or args.val_per_class < 1:
+        raise PkgError(f"--train-per-class and --val-per-class must be >= 1 "
+                       f"(got {args.train_per_class}, {args.val_per_class})")
     per = {"train": args.train_per_class, "val": args.val_per_class}
+    if not 1 <= args.classes <= 8:
+        raise PkgError(f"--classes must be between 1 and 8, got {args.classes}")
     if args.dataset == "kinetics":
-        if not 1 <= args.classes <= 8:
-            raise PkgError(f"--classes must be between 1 and 8, got {args.classes}")
         per["test"] = 1
         make_fake_kinetics(args.out, num_classes=args.classes, per_class=per, seed=args.seed, defects=args.defects)
     else:
-        make_fake_mit(args.out, per_class=per, seed=args.seed)
+        make_fake_mit(args.out, per_class=per, seed=args.seed, num_classes=args.classes)
     print(f"wrote a tiny {args.dataset} tree to {args.out}")
     return 0
 

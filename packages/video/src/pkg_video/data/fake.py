@@ -124,17 +124,18 @@ def make_fake_kinetics(out: str | pathlib.Path, *, num_classes: int = 8, per_cla
 
 
 def make_fake_mit(out: str | pathlib.Path, *, per_class: dict | None = None, frames: tuple[int, int] = (30, 80),
-                  size: tuple[int, int] = (64, 80), seed: int = 0) -> pathlib.Path:
+                  size: tuple[int, int] = (64, 80), seed: int = 0, num_classes: int = 8) -> pathlib.Path:
     """``moments_categories.txt`` + headerless ``trainingSet.csv``/``validationSet.csv`` + class folders."""
     out = pathlib.Path(out)
     rng = np.random.default_rng(seed)
     per_class = per_class or {"train": 4, "val": 2}
-    cats = [f"{MIT_NAMES[m]},{i}" for i, m in enumerate(MIT_INDEX_ORDER)]
+    order = MIT_INDEX_ORDER[:num_classes]
+    cats = [f"{MIT_NAMES[m]},{i}" for i, m in enumerate(order)]
     atomic_write_text(out / "moments_categories.txt", "\n".join(cats) + "\n")
     for split, n in per_class.items():
         csv_name, folder = ("trainingSet.csv", "training") if split == "train" else ("validationSet.csv", "validation")
         lines = []
-        for m in MIT_INDEX_ORDER:
+        for m in order:
             name = MIT_NAMES[m]
             for k in range(n):
                 fname = f"{name}/yt-{_youtube_id(rng)}_{k}.mp4"

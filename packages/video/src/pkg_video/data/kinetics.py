@@ -13,7 +13,7 @@ import os
 import pathlib
 
 from pkg_shared.errors import DataFormatError
-from pkg_shared.io.tables import parse_field, read_dicts
+from pkg_shared.io.tables import parse_field, read_rows
 from pkg_video.data.filelist import Sample
 
 CSV_NAMES = {
@@ -42,32 +42,63 @@ def _seconds(text: str) -> int:
     return int(float(text))
 
 
-def read_csv(path: str | os.PathLike[str]) -> list[KineticsRow]:
-    """All rows of an official CSV; malformed rows raise DataFormatError with file and line."""
+REQUIRED = ("youtube_id", "time_start", "time_end")
+
+
+def _parse_row(path: pathlib.Path, line: int, d: dict[str, str]) -> KineticsRow:
+    yid = d["youtube_id"].strip()
+    if len(yid) != 11 or not all(c.isalnum() or c in "-_" for c in yid):
+        raise DataFormatError(path, f"youtube_id {yid!r} is not an 11-character YouTube id", line)
+    start = parse_field(path, line, "time_start", d["time_start"], _seconds)
+    end = parse_field(path, line, "time_end", d["time_end"], _seconds)
+    if end <= start:
+        raise DataFormatError(path, f"time_end {end} is not after time_start {start}", line)
+    split = d.get("split", "").strip()
+    label = d.get("label")
+    label = label.strip() if label is not None and label.strip() else None
+    if label is None and "label" in d and split != "test":
+        # a labeled CSV (train/val) with an empty cell: training would get label -1
+        raise DataFormatError(path, "empty label (only rows of the test split may have no label)", line)
+    return KineticsRow(yid, start, end, split, label, line)
+
+
+def read_csv(path: str | os.PathLike[str], problems: list[DataFormatError] | None = None) -> list[KineticsRow]:
+    """All rows of an official CSV; a malformed row raises DataFormatError with file and line.
+
+    With ``problems`` (a list) malformed rows are appended to it and skipped instead, so that a
+    checker can report every one; a file-level problem (missing file, no header) still raises.
+    """
     path = pathlib.Path(path)
-    dicts = read_dicts(path, required=("youtube_id", "time_start", "time_end"))
+    rows = read_rows(path, delimiter=",", comment=None)
+    try:
+        _, header = next(rows)
+    except StopIteration:
+        raise DataFormatError(path, "file is empty (expected a header row)") from None
+    header = [h.strip() for h in header]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise DataFormatError(path, f"missing column(s) {missing}; header is {header}", 1)
     out = []
-    for i, d in enumerate(dicts):
-        line = i + 2  # header is line 1 (no multi-line fields in these CSVs)
-        yid = d["youtube_id"].strip()
-        if len(yid) != 11 or not all(c.isalnum() or c in "-_" for c in yid):
-            raise DataFormatError(path, f"youtube_id {yid!r} is not an 11-character YouTube id", line)
-        start = parse_field(path, line, "time_start", d["time_start"], _seconds)
-        end = parse_field(path, line, "time_end", d["time_end"], _seconds)
-        if end <= start:
-            raise DataFormatError(path, f"time_end {end} is not after time_start {start}", line)
-        label = d.get("label")
-        label = label.strip() if label is not None and label.strip() else None
-        out.append(KineticsRow(yid, start, end, d.get("split", "").strip(), label, line))
+    for line, fields in rows:  # line numbers from the reader (no multi-line fields in these CSVs)
+        try:
+            if len(fields) != len(header):
+                raise DataFormatError(path, f"expected {len(header)} fields ({','.join(header)}), found {len(fields)}",
+                                      line)
+            out.append(_parse_row(path, line, dict(zip(header, fields))))
+        except DataFormatError as exc:
+            if problems is None:
+                raise
+            problems.append(exc)
     return out
 
 
 def find_csv(ann_dir: str | os.PathLike[str], split: str) -> pathlib.Path:
     ann_dir = pathlib.Path(ann_dir)
-    for name in CSV_NAMES.get(split, (f"{split}.csv",)):
+    names = CSV_NAMES.get(split, (f"{split}.csv",))
+    for name in names:
         if (ann_dir / name).is_file():
             return ann_dir / name
-    raise DataFormatError(ann_dir, f"no annotation CSV for split {split!r} (looked for {', '.join(CSV_NAMES.get(split, ()))})")
+    raise DataFormatError(ann_dir, f"no annotation CSV for split {split!r} (looked for {', '.join(names)})")
 
 
 def class_names(rows: list[KineticsRow]) -> list[str]:
@@ -105,12 +136,17 @@ class SplitReport:
 
 
 def build_split(ann_dir, video_root, split: str, classes: list[str] | None = None,
-                index: dict[str, pathlib.Path] | None = None) -> tuple[list[Sample], list[str], SplitReport]:
-    """Samples (absolute path, label index; -1 for an unlabeled test CSV) of the rows whose file exists."""
+                index: dict[str, pathlib.Path] | None = None,
+                problems: list[DataFormatError] | None = None) -> tuple[list[Sample], list[str], SplitReport]:
+    """Samples (absolute path, label index; -1 for an unlabeled test CSV) of the rows whose file exists.
+
+    ``problems``: collect malformed rows there (and skip them) instead of raising at the first.
+    """
     csv_path = find_csv(ann_dir, split)
-    rows = read_csv(csv_path)
+    rows = read_csv(csv_path, problems)
     if classes is None:
-        classes = class_names(read_csv(find_csv(ann_dir, "train"))) if split != "train" else class_names(rows)
+        classes = (class_names(read_csv(find_csv(ann_dir, "train"), None if problems is None else []))
+                   if split != "train" else class_names(rows))
     cidx = {c: i for i, c in enumerate(classes)}
     index = index if index is not None else index_videos(video_root)
     report = SplitReport(str(csv_path), rows=len(rows))
