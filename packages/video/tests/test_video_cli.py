@@ -163,3 +163,98 @@ def test_eval_counts_undecodable_video_with_uniform_scores(tmp_path):
     bad = [i for i, s in enumerate(samples) if s.path in out["result"]["failed"]]
     assert len(bad) == 1 and np.allclose(out["scores"][bad[0]], 0.5)
     assert out["result"]["videos"] == 3 and out["result"]["protocol"]["views"] == 3
+
+
+@pytest.mark.parametrize("override, needle", [
+    ("data.clip_len=0", "clip_len must be >= 1"),
+    ("data.frame_interval=0", "frame_interval must be >= 1"),
+    ("data.test_clips=0", "test_clips must be >= 1"),
+    ("data.num_workers=-1", "num_workers must be >= 0"),
+    ("model.width=0", "width must be >= 1"),
+    ("model.dropout=1.5", "dropout must be in [0, 1)"),
+    ("model.stage_blocks=[0,1,1,1]", "stage_blocks"),
+    ("train.batch_size=0", "batch_size must be >= 1"),
+    ("train.epochs=-1", "epochs must be >= 1"),
+    ("train.base_lr=-0.1", "base_lr must be positive"),
+    ("train.eval_every=0", "eval_every must be >= 1"),
+    ("train.grad_clip=-1", "grad_clip must be a positive"),  # a negative max norm would flip the gradients
+])
+def test_impossible_config_values_are_one_line_errors(tmp_path, capsys, override, needle):
+    out = tmp_path / "r"
+    rc = train.main(["--config", "tiny_motion", "--set", override, "--out", str(out)])
+    _one_line_error(capsys, rc, needle)
+    assert not out.exists()
+
+
+def test_impossible_options_are_one_line_errors(tmp_path, capsys):
+    ck = str(tmp_path / "missing.pt")  # the options are checked before anything is read
+    _one_line_error(capsys, infer.main(["x.mp4", "--checkpoint", ck, "--topk", "0"]), "--topk must be >= 1")
+    _one_line_error(capsys, eval_cli.main(["--checkpoint", ck, "--workers", "-1"]), "--workers must be >= 0")
+    _one_line_error(capsys, train.main(["--config", "tiny_motion", "--workers", "-1", "--out", str(tmp_path / "r")]),
+                    "--workers must be >= 0")
+    _one_line_error(capsys, export.main(["--checkpoint", ck, "--frames", "0", "--out", str(tmp_path / "e")]),
+                    "--frames must be >= 1")
+    _one_line_error(capsys, coef.main(["--checkpoint", ck, "--max-videos", "0"]), "--max-videos must be >= 1")
+    _one_line_error(capsys, demo.main(["--classes", "1", "--out", str(tmp_path / "d")]), "--classes")
+    _one_line_error(capsys, demo.main(["--epochs", "0", "--out", str(tmp_path / "d")]), "--epochs must be >= 1")
+    _one_line_error(capsys, data.main(["make-fake", "--out", str(tmp_path / "f"), "--train-per-class", "0"]),
+                    "--train-per-class")
+    assert not any((tmp_path / n).exists() for n in ("r", "e", "d", "f"))
+
+
+def test_train_data_error_leaves_no_run_folder(tmp_path, capsys):
+    root = tmp_path / "k"
+    ann = root / "annotations"
+    ann.mkdir(parents=True)
+    (ann / "train.csv").write_text("label,youtube_id,time_start,time_end,split\nx,abcdefghijk,1,11,train\n"
+                                   ",bbcdefghijk,1,11,train\n")
+    out = tmp_path / "run"
+    rc = train.main(["--config", "tiny_motion", "--set", f"data.root={root}", "--out", str(out)])
+    _one_line_error(capsys, rc, "train.csv:3", "empty label")
+    assert not out.exists()
+
+
+def test_check_reports_every_format_problem(tmp_path, capsys):
+    root = tmp_path / "k"
+    assert data.main(["make-fake", "--out", str(root), "--classes", "2", "--train-per-class", "1",
+                      "--val-per-class", "1"]) == 0
+    csv = root / "annotations" / "train.csv"
+    lines = csv.read_text().splitlines()
+    csv.write_text("\n".join([*lines, "x,abcdefghijk,1,oops,train", "x,bbcdefghijk,1", *lines[1:2]]) + "\n")
+    capsys.readouterr()
+    rc = data.main(["check", "--root", str(root)])
+    cap = capsys.readouterr()
+    assert rc == 2 and len(cap.err.strip().splitlines()) == 1 and "2 more" not in cap.err
+    assert f"{csv}:4:" in cap.out and f"{csv}:5:" in cap.out  # both listed, not only the first
+    assert "train: 3 rows" in cap.out and "val: 2 rows" in cap.out  # statistics of every split still printed
+    mit_root = tmp_path / "m"
+    assert data.main(["make-fake", "--dataset", "mit", "--classes", "3", "--out", str(mit_root),
+                      "--train-per-class", "1", "--val-per-class", "1"]) == 0
+    assert len((mit_root / "moments_categories.txt").read_text().splitlines()) == 3
+    (mit_root / "trainingSet.csv").write_text("a/x.mp4,a,3\nb/y.mp4,b,three,0\n")
+    capsys.readouterr()
+    rc = data.main(["check", "--root", str(mit_root)])
+    cap = capsys.readouterr()
+    assert rc == 2 and "trainingSet.csv:1:" in cap.out and "trainingSet.csv:2:" in cap.out
+    assert "val: 3 rows, 3 videos found" in cap.out
+
+
+def test_export_without_onnx_writes_nothing(tmp_path, capsys, monkeypatch):
+    import pkg_shared.errors as errors
+
+    def missing(module, extra, dist="pkg-shared"):
+        raise errors.MissingDependencyError(module, extra, dist)
+
+    from pkg_shared.config import from_dict, to_dict
+    from pkg_video.config import Config
+    from pkg_video.models import build_model
+
+    cfg = from_dict(Config, {"model": {"arch": "costa_r50", "num_classes": 2, "width": 4,
+                                       "stage_blocks": [1, 1, 1, 1]}})
+    ck = tmp_path / "ck.pt"
+    torch.save({"model": build_model(cfg.model).state_dict(), "config": to_dict(cfg), "classes": ["a", "b"]}, ck)
+    monkeypatch.setattr(errors, "require", missing)
+    out = tmp_path / "exp"
+    rc = export.main(["--checkpoint", str(ck), "--format", "both", "--frames", "2", "--size", "16", "--out", str(out)])
+    _one_line_error(capsys, rc, "needs the Python module 'onnx'")
+    assert not out.exists()  # the TorchScript file is not written before the ONNX part fails

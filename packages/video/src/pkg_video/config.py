@@ -9,6 +9,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
+
+def _at_least(cfg, lo: int, *names: str) -> None:
+    """ValueError (turned into a one-line config error) when a count field is below ``lo``."""
+    for name in names:
+        v = getattr(cfg, name)
+        if v < lo:
+            raise ValueError(f"{name} must be >= {lo}, got {v}")
+
+
 ConvType = Literal["c2d", "c3d", "c3d_full", "costa", "costb", "cost_noshare", "cost_avg", "cost_concat"]
 
 
@@ -30,6 +39,15 @@ class ModelConfig:
     dropout: float = 0.5
     head_init_std: float = 0.01
     pretrained: str | None = None  # local path of a torchvision ImageNet ResNet state dict
+
+    def __post_init__(self) -> None:
+        _at_least(self, 1, "num_classes", "width")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.head_init_std < 0:
+            raise ValueError(f"head_init_std must be >= 0, got {self.head_init_std}")
+        if self.stage_blocks is not None and (not self.stage_blocks or min(self.stage_blocks) < 1):
+            raise ValueError(f"stage_blocks must list >= 1 block per stage, got {self.stage_blocks}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +80,10 @@ class DataConfig:
     num_workers: int = 4
 
     def __post_init__(self) -> None:
+        _at_least(self, 1, "clip_len", "frame_interval", "crop_size", "val_short_side", "test_short_side", "test_clips")
+        _at_least(self, 0, "num_workers")
+        if min(self.std) <= 0:
+            raise ValueError(f"std must be positive, got {self.std}")
         if self.test_crops not in (1, 3):
             raise ValueError(f"test_crops must be 1 (centre) or 3, got {self.test_crops}")
         if self.train_scale[0] > self.train_scale[1] or self.crop_size > self.train_scale[0]:
@@ -95,6 +117,17 @@ class TrainConfig:
     tensorboard: bool = True
 
     def __post_init__(self) -> None:
+        _at_least(self, 1, "epochs", "batch_size", "base_batch", "eval_every")
+        for name in ("base_lr", "lr_gamma"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("momentum", "weight_decay"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.grad_clip is not None and self.grad_clip <= 0:
+            raise ValueError(f"grad_clip must be a positive L2 norm or null (no clipping), got {self.grad_clip}")
+        if any(s < 0 for s in self.lr_steps):
+            raise ValueError(f"lr_steps must be epoch numbers >= 0, got {self.lr_steps}")
         for name in ("max_steps", "checkpoint_every_steps", "max_steps_per_epoch"):
             v = getattr(self, name)
             if v is not None and v < 1:
@@ -108,6 +141,9 @@ class EvalConfig:
     mmaction_compat: bool = False  # mean class accuracy over classes seen in preds or labels
     on_error: Literal["uniform", "fail"] = "uniform"  # an undecodable video counts with uniform scores
     batch_size: int = 1
+
+    def __post_init__(self) -> None:
+        _at_least(self, 1, "batch_size")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,6 +7,7 @@ import json
 import sys
 
 from pkg_shared.cli import config_from_args
+from pkg_shared.errors import PkgError
 from pkg_shared.fsutil import atomic_write_json
 from pkg_video.config import Config, recipe_path
 
@@ -29,3 +30,11 @@ def emit_json(obj: dict, out: str | None) -> None:
         print(f"wrote {out}", file=sys.stderr)
     else:
         sys.stdout.write(json.dumps(obj, indent=2) + "\n")
+
+
+def check_min(args: argparse.Namespace, **minimum: float) -> None:
+    """One-line error for an option below its minimum (``--topk 0``, ``--workers -1``); None = unset."""
+    for name, lo in minimum.items():
+        v = getattr(args, name, None)
+        if v is not None and v < lo:
+            raise PkgError(f"--{name.replace('_', '-')} must be >= {lo:g}, got {v:g}")

@@ -11,7 +11,9 @@ import torch
 
 from pkg_shared.cli import entrypoint, make_parser
 from pkg_shared.config import load_config
+from pkg_shared.errors import PkgError
 from pkg_shared.fsutil import atomic_write_json
+from pkg_video.cli._common import check_min
 
 EXAMPLE = """example:
   video-demo --out demo_out          # about a minute on 2 CPU cores
@@ -29,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, default=None, help="training epochs per model (default: the tiny recipe's)")
     p.add_argument("--classes", type=int, default=4, help="motion classes (2..8)")
     args = p.parse_args(argv)
+    check_min(args, epochs=1)
+    if not 2 <= args.classes <= 8:
+        raise PkgError(f"--classes must be between 2 and 8, got {args.classes}")
     out = args.out or pathlib.Path("video_demo")
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
@@ -50,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     _say(t0, f"writing a tiny Kinetics-400-format set ({args.classes} motion classes) to {data}")
     make_fake_kinetics(data, num_classes=args.classes, per_class={"train": 16, "val": 4}, seed=seed)
     overrides = [f"data.root={data}", f"model.num_classes={args.classes}", f"train.seed={seed}"]
-    if args.epochs:
+    if args.epochs is not None:
         overrides.append(f"train.epochs={args.epochs}")
     results = {}
     for arch in ("costa_r50", "c2d_r50"):

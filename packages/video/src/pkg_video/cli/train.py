@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pathlib
+import shutil
 
 from pkg_shared.cli import entrypoint, make_parser, resolve_device
+from pkg_shared.errors import PkgError
 from pkg_shared.logging import setup
-from pkg_video.cli._common import config
+from pkg_video.cli._common import check_min, config
 from pkg_video.config import list_recipes
 
 EXAMPLE = """examples:
@@ -27,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", help="checkpoint to continue from (e.g. OUT/last.pt), or 'auto' for OUT/last.pt if present")
     p.add_argument("--workers", type=int, default=None, help="data loader processes (default: data.num_workers)")
     args = p.parse_args(argv)
+    check_min(args, workers=0)
     if args.seed is not None:
         args.overrides.append(f"train.seed={args.seed}")
     cfg = config(args)
@@ -34,10 +37,20 @@ def main(argv: list[str] | None = None) -> int:
     resume = args.resume
     if resume == "auto":
         resume = str(out / "last.pt") if (out / "last.pt").is_file() else None
+    device = resolve_device(args.device)
+    created = not out.exists()
     setup(out)
     from pkg_video.engine.train import train
 
-    result = train(cfg, out, device=resolve_device(args.device), resume=resume, num_workers=args.workers)
+    try:
+        result = train(cfg, out, device=device, resume=resume, num_workers=args.workers)
+    except PkgError:
+        # bad input found before anything was trained (data, classes, weights): leave no run folder
+        # behind that holds only an empty log
+        if created and out.is_dir() and {p.name for p in out.iterdir()} <= {"run.log"}:
+            setup()  # closes run.log
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     print(f"done: best 1-clip val top-1 {result['best_val_top1']:.4f}; checkpoints in {out}")
     return 0
 
