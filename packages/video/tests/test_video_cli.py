@@ -258,3 +258,19 @@ def test_export_without_onnx_writes_nothing(tmp_path, capsys, monkeypatch):
     rc = export.main(["--checkpoint", str(ck), "--format", "both", "--frames", "2", "--size", "16", "--out", str(out)])
     _one_line_error(capsys, rc, "needs the Python module 'onnx'")
     assert not out.exists()  # the TorchScript file is not written before the ONNX part fails
+
+
+def test_yaml_syntax_error_and_bad_pretrained_file_are_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model:\n  arch: costa_r50\n  - y\n")
+    _one_line_error(capsys, train.main(["--config", str(bad), "--out", str(tmp_path / "r")]),
+                    f"{bad}:3: not valid YAML")
+    weights = tmp_path / "w.pth"
+    torch.save([1, 2, 3], weights)  # loads with weights_only, but is no state dict
+    root = tmp_path / "k"
+    data.main(["make-fake", "--out", str(root), "--classes", "2", "--train-per-class", "1", "--val-per-class", "1"])
+    capsys.readouterr()
+    rc = train.main(["--config", "tiny_motion", "--set", f"data.root={root}", "--set", "model.num_classes=2",
+                     "--set", f"model.pretrained={weights}", "--out", str(tmp_path / "r")])
+    _one_line_error(capsys, rc, "w.pth", "not a state dict")
+    assert not (tmp_path / "r").exists()

@@ -68,6 +68,9 @@ def build_model(cfg: ModelConfig) -> Recognizer3d:
 
         state = read_checkpoint(r.pretrained)
         state = state.get("state_dict", state) if isinstance(state, dict) else state
+        if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+            raise DataFormatError(r.pretrained, "not a state dict of tensors (expected a torchvision ResNet "
+                                  "state_dict saved with torch.save)")
         load_imagenet_2d(model, state, source=r.pretrained)
     return model
 
