@@ -245,14 +245,7 @@ def test_export_without_onnx_writes_nothing(tmp_path, capsys, monkeypatch):
     def missing(module, extra, dist="pkg-shared"):
         raise errors.MissingDependencyError(module, extra, dist)
 
-    from pkg_shared.config import from_dict, to_dict
-    from pkg_video.config import Config
-    from pkg_video.models import build_model
-
-    cfg = from_dict(Config, {"model": {"arch": "costa_r50", "num_classes": 2, "width": 4,
-                                       "stage_blocks": [1, 1, 1, 1]}})
-    ck = tmp_path / "ck.pt"
-    torch.save({"model": build_model(cfg.model).state_dict(), "config": to_dict(cfg), "classes": ["a", "b"]}, ck)
+    ck = _tiny_checkpoint(tmp_path / "ck.pt", ["a", "b"])
     monkeypatch.setattr(errors, "require", missing)
     out = tmp_path / "exp"
     rc = export.main(["--checkpoint", str(ck), "--format", "both", "--frames", "2", "--size", "16", "--out", str(out)])
@@ -274,3 +267,34 @@ def test_yaml_syntax_error_and_bad_pretrained_file_are_one_line(tmp_path, capsys
                      "--set", f"model.pretrained={weights}", "--out", str(tmp_path / "r")])
     _one_line_error(capsys, rc, "w.pth", "not a state dict")
     assert not (tmp_path / "r").exists()
+
+
+def _tiny_checkpoint(path, classes, **data):
+    """A pkg-video checkpoint of an untrained width-4 CoST(a) net (no training needed)."""
+    from pkg_shared.config import from_dict, to_dict
+    from pkg_video.config import Config
+    from pkg_video.models import build_model
+
+    cfg = from_dict(Config, {"model": {"arch": "costa_r50", "num_classes": len(classes), "width": 4,
+                                       "stage_blocks": [1, 1, 1, 1]}, "data": data})
+    torch.save({"model": build_model(cfg.model).state_dict(), "config": to_dict(cfg), "classes": list(classes)},
+               path)
+    return path
+
+
+def test_eval_refuses_a_dataset_whose_classes_are_not_the_models(tmp_path, capsys):
+    from pkg_video.data.fake import KINETICS_NAMES
+
+    root = tmp_path / "k"
+    data.main(["make-fake", "--out", str(root), "--classes", "3", "--train-per-class", "1", "--val-per-class", "1"])
+    small = {"root": str(root), "clip_len": 2, "frame_interval": 2, "train_scale": [16, 16], "crop_size": 16,
+             "val_short_side": 16, "test_short_side": 16, "test_clips": 1}
+    names = sorted(KINETICS_NAMES[:3])
+    ck = _tiny_checkpoint(tmp_path / "other.pt", [names[0], names[2], names[1]], **small)  # same names, other order
+    capsys.readouterr()
+    _one_line_error(capsys, eval_cli.main(["--checkpoint", str(ck), "--views", "1"]), "val.csv", "first difference")
+    ck = _tiny_checkpoint(tmp_path / "two.pt", ["0", "1"], **small)  # indices only: labels must be in range
+    _one_line_error(capsys, eval_cli.main(["--checkpoint", str(ck), "--views", "1"]), "val.csv",
+                    "is not one of the model's 2 classes")
+    ck = _tiny_checkpoint(tmp_path / "same.pt", names, **small)
+    assert eval_cli.main(["--checkpoint", str(ck), "--views", "1", "--out", str(tmp_path / "e.json")]) == 0

@@ -207,3 +207,10 @@ def test_mit_collects_every_malformed_line(tmp_path, mit_root):
     c.write_text("")
     with pytest.raises(DataFormatError, match="no categories"):
         mit.read_categories(c)
+
+
+def test_filelist_negative_label_names_file_and_line(tmp_path):
+    p = tmp_path / "list.txt"
+    p.write_text("a.mp4 1\nb.mp4 -1\n")
+    with pytest.raises(DataFormatError, match=r"list.txt:2: label -1 is negative"):
+        filelist.read_video_list(p)

@@ -42,9 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         cfg = config(args, base=ck_cfg)
         from torch.utils.data import DataLoader
 
-        from pkg_video.data.dataset import ClipDataset, build_samples
+        from pkg_video.data.dataset import ClipDataset, build_samples, check_classes
 
-        samples, _, _ = build_samples(cfg.data, args.split or cfg.data.val_split)
+        samples, ds_classes, report = build_samples(cfg.data, args.split or cfg.data.val_split)
+        check_classes(samples, ds_classes, classes, report.get("csv") or report.get("list") or cfg.data.root)
         samples = [s for s in samples if s.label >= 0][: args.max_videos]
         ds = ClipDataset(samples, cfg.data, "val")
         loader = DataLoader(ds, batch_size=4, num_workers=0)

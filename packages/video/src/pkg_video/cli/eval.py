@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     setup()
     from pkg_video import metrics
-    from pkg_video.data.dataset import build_samples
+    from pkg_video.data.dataset import build_samples, check_classes
     from pkg_video.engine.checkpoint import load_trained
     from pkg_video.engine.evaluate import evaluate
 
@@ -51,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
         args.overrides.append("eval.mmaction_compat=true")
     cfg = config(args, base=ck_cfg)
     split = args.split or cfg.data.val_split
-    samples, _, report = build_samples(cfg.data, split)
+    samples, ds_classes, report = build_samples(cfg.data, split)
+    check_classes(samples, ds_classes, classes, report.get("csv") or report.get("list") or cfg.data.root)
     out = evaluate(model, samples, cfg.data, cfg.eval, len(classes), device, num_workers=args.workers,
                    desc=f"eval {split}")
     result = {"checkpoint": str(args.checkpoint), "split": split, "data": report, **out["result"]}

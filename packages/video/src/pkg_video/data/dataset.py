@@ -42,6 +42,25 @@ def build_samples(cfg: DataConfig, split: str) -> tuple[list[Sample], list[str],
     return samples, [str(i) for i in range(k)], {"list": lst, "rows": len(samples), "found": len(samples)}
 
 
+def check_classes(samples: list[Sample], classes: list[str], model_classes: list[str], source) -> None:
+    """The labels of ``samples`` (class list ``classes``) must mean the same as the model's classes.
+
+    Class names are compared when both sides have names (a checkpoint imported without a class
+    list, or a file list, has the indices "0", "1", ... only); every label must be a model class.
+    """
+    def named(names: list[str]) -> bool:
+        return any(not n.isdigit() for n in names)
+
+    if named(classes) and named(model_classes) and list(classes) != list(model_classes):
+        diff = next((f"{a!r} vs {b!r}" for a, b in zip(classes, model_classes) if a != b), "a different count")
+        raise DataFormatError(source, f"its {len(classes)} classes are not the model's {len(model_classes)} "
+                              f"(first difference: {diff})")
+    bad = next((s for s in samples if s.label >= len(model_classes)), None)
+    if bad is not None:
+        raise DataFormatError(source, f"label {bad.label} of {bad.path} is not one of the model's "
+                              f"{len(model_classes)} classes")
+
+
 class ClipDataset(Dataset):
     """mode ``train``: (3, T, crop, crop); ``val``: same, centre clip and crop; ``test``: (V, 3, T, S, S)."""
 

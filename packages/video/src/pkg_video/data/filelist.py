@@ -24,11 +24,18 @@ class Sample:
     total_frames: int | None = None  # rawframe lists only
 
 
+def _label(path, lineno: int, text: str) -> int:
+    v = parse_field(path, lineno, "label", text, int)
+    if v < 0:
+        raise DataFormatError(path, f"label {v} is negative (labels are class indices 0..K-1)", lineno)
+    return v
+
+
 def read_video_list(path: str | os.PathLike[str]) -> list[Sample]:
     """``relative/path.mp4 label [label ...]`` per line (also the PySlowFast ``path label`` form)."""
     out = []
     for lineno, fields in read_rows(path, delimiter=None, comment=None, min_fields=2):
-        labels = tuple(parse_field(path, lineno, "label", f, int) for f in fields[1:])
+        labels = tuple(_label(path, lineno, f) for f in fields[1:])
         out.append(Sample(fields[0], labels[0], labels))
     return out
 
@@ -37,7 +44,7 @@ def read_rawframe_list(path: str | os.PathLike[str]) -> list[Sample]:
     out = []
     for lineno, fields in read_rows(path, delimiter=None, comment=None, min_fields=3):
         total = parse_field(path, lineno, "total_frames", fields[1], int)
-        labels = tuple(parse_field(path, lineno, "label", f, int) for f in fields[2:])
+        labels = tuple(_label(path, lineno, f) for f in fields[2:])
         out.append(Sample(fields[0], labels[0], labels, total))
     return out
 

@@ -34,7 +34,7 @@ from pkg_shared.errors import ConfigError, DataFormatError
 from pkg_shared.fsutil import atomic_write_json
 from pkg_shared.logging import MetricsLogger, progress
 from pkg_video.config import Config, EvalConfig
-from pkg_video.data.dataset import ClipDataset, build_samples
+from pkg_video.data.dataset import ClipDataset, build_samples, check_classes
 from pkg_video.engine.evaluate import evaluate
 from pkg_video.models import build_model
 
@@ -67,12 +67,13 @@ def train(cfg: Config, out_dir: str | pathlib.Path, *, device: torch.device, res
     workers = cfg.data.num_workers if num_workers is None else num_workers
 
     train_samples, classes, train_report = build_samples(cfg.data, cfg.data.train_split)
-    val_samples, _, val_report = build_samples(cfg.data, cfg.data.val_split)
+    val_samples, val_classes, val_report = build_samples(cfg.data, cfg.data.val_split)
     if not train_samples:
         raise DataFormatError(cfg.data.root, "no training videos found (check data.root and the annotations)")
     if len(classes) != cfg.model.num_classes:
         raise ConfigError(f"model.num_classes is {cfg.model.num_classes} but the training set has "
                           f"{len(classes)} classes; set --set model.num_classes={len(classes)}")
+    check_classes(val_samples, val_classes, classes, val_report.get("csv") or val_report.get("list") or cfg.data.root)
     model = build_model(cfg.model).to(device)
     ddp_model = dist.wrap_model(model, info, device)
     optimizer = make_optimizer(model, cfg, info.world_size)
