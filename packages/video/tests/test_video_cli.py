@@ -24,6 +24,15 @@ def test_help_exits_zero_and_shows_example(name, capsys):
     assert "example" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("sub", ["check", "make-fake", "prepare", "check-videos", "reencode"])
+def test_each_data_subcommand_help_shows_an_example(sub, capsys):
+    with pytest.raises(SystemExit) as exc:
+        data.main([sub, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "example" in out and f"video-data {sub} --" in out.split("example", 1)[1]
+
+
 def _one_line_error(capsys, rc, *needles):
     err = capsys.readouterr().err.strip()
     assert rc == 2, err

@@ -22,7 +22,9 @@ EXAMPLE = """examples:
 
 
 def _add(sub, name: str, help: str) -> argparse.ArgumentParser:
-    sp = sub.add_parser(name, help=help, description=help)
+    examples = [line for line in EXAMPLE.splitlines() if line.strip().startswith(f"video-data {name} ")]
+    sp = sub.add_parser(name, help=help, description=help, formatter_class=argparse.RawDescriptionHelpFormatter,
+                        epilog="examples:\n" + "\n".join(examples))
     make_parser("video-data", help, config=False, out=False, device=False, seed=False, parser=sp)
     return sp
 
