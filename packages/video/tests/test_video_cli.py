@@ -307,3 +307,27 @@ def test_eval_refuses_a_dataset_whose_classes_are_not_the_models(tmp_path, capsy
                     "is not one of the model's 2 classes")
     ck = _tiny_checkpoint(tmp_path / "same.pt", names, **small)
     assert eval_cli.main(["--checkpoint", str(ck), "--views", "1", "--out", str(tmp_path / "e.json")]) == 0
+
+
+def test_eval_writes_the_mit_challenge_submission_file(tmp_path, capsys):
+    import numpy as np
+
+    from pkg_video.data.mit import read_categories, read_split_csv
+
+    root = tmp_path / "mit"
+    data.main(["make-fake", "--dataset", "mit", "--classes", "6", "--out", str(root), "--train-per-class", "1",
+               "--val-per-class", "1"])
+    cats = read_categories(root / "moments_categories.txt")
+    small = {"dataset": "mit", "root": str(root), "clip_len": 2, "frame_interval": 2, "train_scale": [16, 16],
+             "crop_size": 16, "val_short_side": 16, "test_short_side": 16, "test_clips": 1}
+    ck = _tiny_checkpoint(tmp_path / "ck.pt", cats, **small)
+    sub, scores = tmp_path / "sub.txt", tmp_path / "s.npy"
+    assert eval_cli.main(["--checkpoint", str(ck), "--views", "1", "--submission", str(sub), "--save-scores",
+                          str(scores), "--out", str(tmp_path / "e.json")]) == 0
+    lines = [line.split() for line in sub.read_text().splitlines()]
+    s = np.load(scores)
+    assert [f[0] for f in lines] == [r[0] for r in read_split_csv(root / "validationSet.csv", cats)]
+    for fields, row in zip(lines, s):
+        top = [int(c) for c in fields[1:]]
+        assert len(top) == 5 and top[0] == int(np.argmax(row))  # category indices, best first
+        assert all(row[a] >= row[b] for a, b in zip(top, top[1:]))

@@ -15,6 +15,7 @@ EXAMPLE = """examples:
   video-eval --checkpoint runs/costb/best.pt --views 30 --out costb_val.json
   video-eval --checkpoint runs/costb/best.pt --views 1 --set data.root=/data/k400 --per-class --mmaction-compat
   video-eval --checkpoint runs/costb/best.pt --set data.test_sampling=mmaction1x --save-scores scores.npy
+  video-eval --checkpoint runs/costb_mit/best.pt --submission mit_val_top5.txt   # MiT challenge format
 """
 
 
@@ -29,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--per-class", action="store_true", help="add per-class top-1 to the JSON")
     p.add_argument("--mmaction-compat", action="store_true", help="report MMAction2's mean class accuracy")
     p.add_argument("--save-scores", type=pathlib.Path, help="write the (videos x classes) score matrix (.npy)")
+    p.add_argument("--submission", type=pathlib.Path,
+                   help="Moments in Time challenge file: '<filename> <class1> ... <class5>' per video (class indices)")
     p.add_argument("--out", help="JSON file (default: stdout)")
     p.add_argument("--workers", type=int, default=0)
     args = p.parse_args(argv)
@@ -41,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from pkg_video import metrics
     from pkg_video.data.dataset import build_samples, check_classes
     from pkg_video.engine.checkpoint import load_trained
-    from pkg_video.engine.evaluate import evaluate
+    from pkg_video.engine.evaluate import evaluate, submission_text
 
     device = resolve_device(args.device)
     model, ck_cfg, classes = load_trained(args.checkpoint, device)
@@ -65,6 +68,11 @@ def run(args: argparse.Namespace) -> int:
 
         with atomic_open(args.save_scores, "wb") as fh:
             np.save(fh, out["scores"])
+    if args.submission:
+        from pkg_shared.fsutil import atomic_write_text
+
+        atomic_write_text(args.submission, submission_text(samples, out["scores"], cfg.data))
+        result["submission"] = str(args.submission)
     emit_json(result, args.out)
     return 0
 

@@ -23,6 +23,31 @@ def video_scores(model: nn.Module, views: torch.Tensor, average: str = "prob", c
     return (logits.softmax(-1) if average == "prob" else logits).mean(0)
 
 
+def submission_text(samples: list[Sample], scores: np.ndarray, data_cfg: DataConfig, k: int = 5) -> str:
+    """Moments in Time challenge file: ``<filename> <class(1)> ... <class(5)>`` per video, classes by
+    decreasing score (ties: lower index), as category indices of ``moments_categories.txt``.
+
+    The file name is the path relative to the split folder for Moments in Time (``class/file.mp4``,
+    as in its CSVs), else relative to ``data.root`` (a list's own path) or the bare name.
+    """
+    import pathlib
+
+    root = pathlib.Path(data_cfg.root)
+    order = metrics.ranked(scores)[:, :k]
+    lines = []
+    for s, top in zip(samples, order):
+        p = pathlib.Path(s.path)
+        try:
+            rel = p.relative_to(root)
+            if data_cfg.dataset == "mit" and len(rel.parts) > 1:
+                rel = pathlib.Path(*rel.parts[1:])  # drop training/ or validation/
+            name = rel.as_posix()
+        except ValueError:
+            name = p.name
+        lines.append(" ".join([name, *map(str, top.tolist())]))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, samples: list[Sample], data_cfg: DataConfig, eval_cfg: EvalConfig,
              num_classes: int, device: torch.device, *, num_workers: int = 0, desc: str = "eval") -> dict:
