@@ -331,3 +331,29 @@ def test_eval_writes_the_mit_challenge_submission_file(tmp_path, capsys):
         top = [int(c) for c in fields[1:]]
         assert len(top) == 5 and top[0] == int(np.argmax(row))  # category indices, best first
         assert all(row[a] >= row[b] for a, b in zip(top, top[1:]))
+
+
+def test_coef_writes_costa_per_channel_table(tmp_path):
+    import csv
+
+    from pkg_video.engine.checkpoint import load_trained
+    from pkg_video.models import cost_layers
+
+    ck = _tiny_checkpoint(tmp_path / "ck.pt", ["a", "b"])
+    model, _, _ = load_trained(str(ck))
+    with torch.no_grad():  # distinct per-channel weights, so that a per-layer mean cannot pass for them
+        for _, layer in cost_layers(model):
+            layer.alpha.copy_(torch.randn_like(layer.alpha))
+    blob = torch.load(ck, weights_only=True)
+    blob["model"] = model.state_dict()
+    torch.save(blob, ck)
+    assert coef.main(["--checkpoint", str(ck), "--out", str(tmp_path / "c"), "--no-plot"]) == 0
+    rows = list(csv.DictReader((tmp_path / "c" / "coef_per_channel.csv").open()))
+    layers = cost_layers(model)
+    assert len(rows) == sum(m.out_channels for _, m in layers)
+    name, layer = layers[0]
+    want = torch.softmax(layer.alpha.detach().double(), 0)
+    got = [r for r in rows if r["layer"] == name]
+    for r in got:
+        c = int(r["channel"])
+        assert abs(float(r["tw"]) - float(want[1, c])) < 1e-6 and abs(float(r["hw"]) - float(want[0, c])) < 1e-6

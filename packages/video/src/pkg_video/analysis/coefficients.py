@@ -68,6 +68,16 @@ def layer_table(per_layer: dict[str, np.ndarray]) -> list[dict]:
     return rows
 
 
+def channel_table(per_layer: dict[str, np.ndarray]) -> list[dict]:
+    """One row per (layer, output channel) of the (3, C) view weights of CoST(a) layers."""
+    rows = []
+    for name, a in per_layer.items():
+        for c in range(a.shape[1]):
+            rows.append({"layer": name, "channel": c, "hw": float(a[0, c]), "tw": float(a[1, c]),
+                         "th": float(a[2, c]), "temporal_share": float(a[1, c] + a[2, c])})
+    return rows
+
+
 def table_csv(rows: list[dict]) -> str:
     buf = io.StringIO()
     if rows:

@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or pathlib.Path("coef")
     static = co.static_coefficients(model)
     rows = co.layer_table(static) if static else []
+    if static:  # CoST(a): the view weights of every output channel as well
+        atomic_write_text(out / "coef_per_channel.csv", co.table_csv(co.channel_table(static)))
     summary: dict = {"checkpoint": str(args.checkpoint), "arch": ck_cfg.model.arch}
     if any(m.variant == "b" for _, m in layers):
         cfg = config(args, base=ck_cfg)
