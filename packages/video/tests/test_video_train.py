@@ -137,3 +137,16 @@ def test_torchrun_two_process_gloo(fake, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     ck = torch.load(tmp_path / "ddp" / "last.pt", weights_only=True)
     assert ck["epoch"] == 1
+
+
+@pytest.mark.parametrize("deterministic", [True, False])
+def test_cudnn_determinism_follows_the_config(fake, tmp_path, deterministic):
+    before = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = (not deterministic), deterministic
+    try:
+        cfg = _cfg(fake, "train.epochs=1", "train.max_steps=1", f"train.cudnn_deterministic={str(deterministic).lower()}")
+        train(cfg, tmp_path / "r", device=torch.device("cpu"), num_workers=0)
+        assert torch.backends.cudnn.deterministic is deterministic  # official runs: deterministic cuDNN
+        assert torch.backends.cudnn.benchmark is (not deterministic)
+    finally:
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = before

@@ -114,6 +114,7 @@ class TrainConfig:
     max_steps: int | None = None  # stop after this many optimiser steps in all (checkpoint written; resume later)
     checkpoint_every_steps: int | None = None  # also write last.pt every N steps inside an epoch
     seed: int = 0
+    cudnn_deterministic: bool = True  # official runs: deterministic cuDNN (benchmark off); false = faster autotuning
     tensorboard: bool = True
 
     def __post_init__(self) -> None:

@@ -64,6 +64,8 @@ def train(cfg: Config, out_dir: str | pathlib.Path, *, device: torch.device, res
     device = dist.device_for(info, device)
     t = cfg.train
     seed_everything(t.seed + info.rank)
+    torch.backends.cudnn.deterministic = t.cudnn_deterministic  # the official runs' setting (MMAction2 --deterministic)
+    torch.backends.cudnn.benchmark = not t.cudnn_deterministic
     workers = cfg.data.num_workers if num_workers is None else num_workers
 
     train_samples, classes, train_report = build_samples(cfg.data, cfg.data.train_split)
