@@ -151,6 +151,14 @@ def test_import_mmaction_round_trip(tmp_path, capsys):
     capsys.readouterr()
     rc = import_mmaction.main(["--checkpoint", str(tmp_path / "bad.pth"), "--config", "tiny_motion"])
     _one_line_error(capsys, rc, "bad.pth", "backbone.unknown.weight")
+    rc = import_mmaction.main([*args[:-1], str(tmp_path / "o2.pt"), "--set", "model.num_classes=4"])  # wrong head
+    _one_line_error(capsys, rc, "mm.pth", "cls_head.fc_cls.weight", "(3, 128)", "(4, 128)")
+    (tmp_path / "names.txt").write_text("a\nb\n")
+    rc = import_mmaction.main([*args[:-1], str(tmp_path / "o3.pt"), "--classes", str(tmp_path / "names.txt")])
+    _one_line_error(capsys, rc, "names.txt", "2 class names", "3 classes")
+    rc = import_mmaction.main([*args[:-1], str(tmp_path / "o4.pt"), "--classes", str(tmp_path / "none.txt")])
+    _one_line_error(capsys, rc, "none.txt", "class list not found")
+    assert not any((tmp_path / f"o{i}.pt").exists() for i in (2, 3, 4))
 
 
 def test_eval_counts_undecodable_video_with_uniform_scores(tmp_path):

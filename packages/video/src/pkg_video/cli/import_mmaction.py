@@ -26,10 +26,13 @@ EXAMPLE = """example:
 
 @entrypoint
 def main(argv: list[str] | None = None) -> int:
-    p = make_parser("video-import-mmaction", "Convert an MMAction2 / official CoST checkpoint.", device=False, seed=False)
+    p = make_parser("video-import-mmaction", "Convert an MMAction2 / official CoST checkpoint.", out=False,
+                    device=False, seed=False)
     p.epilog = EXAMPLE
     p.add_argument("--checkpoint", required=True, type=pathlib.Path)
-    p.add_argument("--classes", type=pathlib.Path, help="class names, one per line (default: indices)")
+    p.add_argument("--classes", type=pathlib.Path,
+                   help="class names, one per line, in index order (e.g. MMAction2's label_map_k400.txt; default: indices)")
+    p.add_argument("--out", type=pathlib.Path, help="our checkpoint file to write (default: CHECKPOINT.pkgvideo.pt)")
     args = p.parse_args(argv)
     from pkg_video.models import build_model
 
@@ -50,13 +53,26 @@ def main(argv: list[str] | None = None) -> int:
         k2 = RENAME.get(k, k)
         if k2 not in own:
             raise DataFormatError(args.checkpoint, f"tensor {k!r} has no counterpart in {cfg.model.arch}")
+        if not isinstance(v, torch.Tensor) or tuple(v.shape) != tuple(own[k2].shape):
+            shape = tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__
+            raise DataFormatError(args.checkpoint, f"tensor {k!r} has shape {shape}, {cfg.model.arch} needs "
+                                  f"{tuple(own[k2].shape)} (check model.num_classes and the recipe)")
         mapped[k2] = v
     missing = [k for k in own if k not in mapped and not k.endswith(IGNORE_SUFFIXES)]
     if missing:
         raise DataFormatError(args.checkpoint, f"{len(missing)} tensors of {cfg.model.arch} are missing, e.g. {missing[0]!r}")
     model.load_state_dict(mapped, strict=False)
-    classes = (args.classes.read_text(encoding="utf-8").splitlines() if args.classes
-               else [str(i) for i in range(cfg.model.num_classes)])
+    classes = [str(i) for i in range(cfg.model.num_classes)]
+    if args.classes:
+        if not args.classes.is_file():
+            raise DataFormatError(args.classes, "class list not found")
+        try:
+            classes = [c.strip() for c in args.classes.read_text(encoding="utf-8").splitlines() if c.strip()]
+        except UnicodeDecodeError as exc:
+            raise DataFormatError(args.classes, f"not UTF-8 text ({exc.reason})") from None
+        if len(classes) != cfg.model.num_classes:
+            raise DataFormatError(args.classes, f"{len(classes)} class names, but the model has "
+                                  f"{cfg.model.num_classes} classes (model.num_classes)")
     out = args.out or args.checkpoint.with_suffix(".pkgvideo.pt")
     save_checkpoint({"model": model.state_dict(), "config": to_dict(cfg), "classes": classes, "epoch": 0}, out)
     print(f"wrote {out}")
