@@ -365,3 +365,15 @@ def test_coef_writes_costa_per_channel_table(tmp_path):
     for r in got:
         c = int(r["channel"])
         assert abs(float(r["tw"]) - float(want[1, c])) < 1e-6 and abs(float(r["hw"]) - float(want[0, c])) < 1e-6
+
+
+def test_train_on_an_unlabeled_csv_says_so(tmp_path, capsys):
+    root = tmp_path / "k"
+    ann = root / "annotations"
+    ann.mkdir(parents=True)
+    for split in ("train", "val"):
+        (ann / f"{split}.csv").write_text(f"youtube_id,time_start,time_end,split\nabcdefghijk,1,11,{split}\n")
+    (root / "train").mkdir()
+    (root / "train" / "abcdefghijk_000001_000011.mp4").write_bytes(b"x")
+    rc = train.main(["--config", "tiny_motion", "--set", f"data.root={root}", "--out", str(tmp_path / "r")])
+    _one_line_error(capsys, rc, "train.csv", "have no label")

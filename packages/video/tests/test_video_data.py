@@ -214,3 +214,12 @@ def test_filelist_negative_label_names_file_and_line(tmp_path):
     p.write_text("a.mp4 1\nb.mp4 -1\n")
     with pytest.raises(DataFormatError, match=r"list.txt:2: label -1 is negative"):
         filelist.read_video_list(p)
+
+
+def test_csv_with_a_byte_order_mark(tmp_path):
+    p = tmp_path / "train.csv"
+    p.write_bytes("\ufefflabel,youtube_id,time_start,time_end,split\nx,abcdefghijk,1,11,train\n".encode())
+    assert kinetics.read_csv(p)[0].label == "x"  # not silently unlabeled (label column named '\ufefflabel')
+    c = tmp_path / "cats.txt"
+    c.write_bytes("\ufeffclapping,0\npraying,1\n".encode())
+    assert mit.read_categories(c) == ["clapping", "praying"]

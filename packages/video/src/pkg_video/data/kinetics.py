@@ -74,7 +74,7 @@ def read_csv(path: str | os.PathLike[str], problems: list[DataFormatError] | Non
         _, header = next(rows)
     except StopIteration:
         raise DataFormatError(path, "file is empty (expected a header row)") from None
-    header = [h.strip() for h in header]
+    header = [h.strip().lstrip("\ufeff") for h in header]  # a byte-order mark (CSV saved by a spreadsheet)
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise DataFormatError(path, f"missing column(s) {missing}; header is {header}", 1)

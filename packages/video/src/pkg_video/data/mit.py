@@ -44,7 +44,7 @@ def read_categories(path: str | os.PathLike[str], problems: list[DataFormatError
         except DataFormatError as exc:
             _collect(problems, exc)
             continue
-        by_index[idx] = fields[0].strip()
+        by_index[idx] = fields[0].strip().lstrip("\ufeff")  # a byte-order mark on the first line
     if not by_index:
         raise DataFormatError(path, "no categories (expected lines 'name,index')")
     if sorted(by_index) != list(range(len(by_index))):
@@ -63,7 +63,7 @@ def read_split_csv(path: str | os.PathLike[str], classes: list[str],
     for lineno, fields in read_rows(path, delimiter=",", comment=None):
         try:
             _fields(path, lineno, fields, 4, "filename,label,n_agree,n_disagree")
-            fname, label = fields[0].strip(), fields[1].strip()
+            fname, label = fields[0].strip().lstrip("\ufeff"), fields[1].strip()
             for k in (2, 3):
                 parse_field(path, lineno, ("n_agree", "n_disagree")[k - 2], fields[k], int)
             if label not in cidx:

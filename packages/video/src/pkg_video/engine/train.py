@@ -72,6 +72,11 @@ def train(cfg: Config, out_dir: str | pathlib.Path, *, device: torch.device, res
     val_samples, val_classes, val_report = build_samples(cfg.data, cfg.data.val_split)
     if not train_samples:
         raise DataFormatError(cfg.data.root, "no training videos found (check data.root and the annotations)")
+    unlabeled = sum(s.label < 0 for s in train_samples)
+    if unlabeled:
+        raise DataFormatError(train_report.get("csv") or train_report.get("list") or cfg.data.root,
+                              f"{unlabeled} of {len(train_samples)} training videos have no label "
+                              "(no 'label' column? the test CSV cannot be used for training)")
     if len(classes) != cfg.model.num_classes:
         raise ConfigError(f"model.num_classes is {cfg.model.num_classes} but the training set has "
                           f"{len(classes)} classes; set --set model.num_classes={len(classes)}")
