@@ -377,3 +377,15 @@ def test_train_on_an_unlabeled_csv_says_so(tmp_path, capsys):
     (root / "train" / "abcdefghijk_000001_000011.mp4").write_bytes(b"x")
     rc = train.main(["--config", "tiny_motion", "--set", f"data.root={root}", "--out", str(tmp_path / "r")])
     _one_line_error(capsys, rc, "train.csv", "have no label")
+
+
+def test_missing_decoder_is_reported_before_any_work(tmp_path, capsys, monkeypatch):
+    import pkg_shared.io.clip as clip
+
+    root = tmp_path / "k"
+    data.main(["make-fake", "--out", str(root), "--classes", "2", "--train-per-class", "1", "--val-per-class", "1"])
+    monkeypatch.setattr(clip, "available", lambda backend: backend != "pyav")
+    capsys.readouterr()
+    rc = data.main(["check", "--root", str(root), "--decode", "--backend", "pyav"])
+    cap = capsys.readouterr()
+    assert rc == 2 and "'av'" in cap.err and cap.out == ""  # not after the statistics of the first split

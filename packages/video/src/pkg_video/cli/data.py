@@ -70,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--crf", type=int, default=23)
     sp.add_argument("--jobs", type=int, default=1, help="files encoded in parallel")
     args = p.parse_args(argv)
+    if getattr(args, "decode", False) or getattr(args, "check_decode", False) or args.cmd == "check-videos":
+        from pkg_shared.io.clip import resolve
+
+        resolve(args.backend)  # a missing back-end is reported before any work, not after the first split
     cmds = {"check": check, "make-fake": make_fake, "prepare": prepare, "check-videos": check_videos,
             "reencode": reencode}
     return cmds[args.cmd](args)
