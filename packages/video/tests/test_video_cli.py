@@ -50,6 +50,7 @@ def test_bad_inputs_exit_2(tmp_path, capsys):
     _one_line_error(capsys, train.main(["--config", "costa_r50_k400", "--set", "model.depthh=3",
                                         "--out", str(tmp_path / "r")]), "unknown config key", "model.depthh")
     _one_line_error(capsys, train.main(["--config", str(tmp_path / "none.yaml")]), "none.yaml")
+    _one_line_error(capsys, train.main(["--config", "costb_r50_kinetics"]), "not a shipped recipe", "costb_r50_k400")
     _one_line_error(capsys, train.main(["--config", "tiny_motion", "--set", "train.max_steps=0", "--out",
                                         str(tmp_path / "r")]), "max_steps must be a positive")
     _one_line_error(capsys, train.main(["--config", "tiny_motion", "--set", "data.backend=ffmpeg", "--out",

@@ -16,6 +16,11 @@ def resolve_recipe(args: argparse.Namespace) -> None:
     """``--config costb_r50_k400`` may name a shipped recipe instead of a path."""
     if getattr(args, "config", None) is not None:
         args.config = recipe_path(str(args.config))
+        if not args.config.is_file():
+            from pkg_video.config import list_recipes
+
+            raise ConfigError(f"{args.config}: config file not found and not a shipped recipe "
+                              f"({', '.join(list_recipes())})")
 
 
 def config(args: argparse.Namespace, base: Config | None = None) -> Config:
