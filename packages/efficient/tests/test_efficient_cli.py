@@ -106,3 +106,67 @@ def test_export_torchscript_and_onnx_equal_pytorch(tmp_path, capsys):
 def test_console_script_entry_point_runs():
     r = subprocess.run([sys.executable, "-m", "pkg_efficient.cli.count", "--model", "bogus"], capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "error: unknown model" in r.stderr
+
+
+def test_impossible_options_and_wrong_shapes_exit_2_nothing_written(tmp_path, capsys):
+    """Audit (issue 7): these used to train silently, crash with a traceback or leave a run folder."""
+    assert data.main(["make-fake", "--dataset", "cifar10", "--out", str(tmp_path / "c")]) == 0
+    assert data.main(["make-fake", "--dataset", "imagenet", "--out", str(tmp_path / "i")]) == 0
+    capsys.readouterr()
+    base = ["--config", "vgg16_cifar", "--data", str(tmp_path / "c"), "--set", "data.workers=0",
+            "--set", "train.epochs=1", "--set", "model.width=0.125"]
+    for extra, words in ((["--set", "data.batch_size=0"], "data.batch_size"), (["--set", "train.epochs=-1"], "train.epochs"),
+                         (["--set", "train.lr=-1"], "train.lr"), (["--set", "model.num_classes=5"], "10"),
+                         (["--data", str(tmp_path / "i"), "--set", "data.dataset=imagenet", "--set", "data.input_size=16",
+                           "--set", "model.name=vgg16", "--set", "model.num_classes=4"], "3x16x16")):
+        out = tmp_path / "run"
+        assert train.main(base + extra + ["--out", str(out)]) == 2, extra
+        assert words in _err(capsys) and not out.exists(), extra
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: {name: vgg16_cifar\n  bad")
+    assert train.main(["--config", str(bad)]) == 2
+    assert "bad.yaml:2: not valid YAML" in _err(capsys)
+    assert count.main(["--model", "vgg16", "--input", "16"]) == 2
+    assert "3x16x16" in _err(capsys)
+    from pkg_shared.testing import write_random_image
+
+    img = write_random_image(tmp_path / "x.png", 40, 40)
+    assert infer.main(["--model", "resnet20", "--input-size", "0", str(img)]) == 2
+    assert "positive" in _err(capsys)
+    assert bench_cli.main(["--what", "model", "--model", "resnet20", "--baseline", "resnet20", "--batch", "a"]) == 2
+    assert "--batch" in _err(capsys)
+    assert export.main(["--model", "vgg16", "--input-size", "16", "--out", str(tmp_path / "v.ts"),
+                        "--format", "torchscript"]) == 2
+    assert "3x16x16" in _err(capsys) and not (tmp_path / "v.ts").exists()
+    cbase = ["ldrf", "--arch", "vgg16_cifar", "--dataset", "cifar10", "--data", str(tmp_path / "c"), "--input-size", "32",
+             "--num-classes", "10", "--out", str(tmp_path / "cmp")]
+    w = tmp_path / "w.yaml"
+    for extra, words in ((["--target-speedup", "0.5"], "target_speedup"), (["--calib-images", "0"], "calib_images"),
+                         (["--set", "energy=2"], "energy"), (["--set", "positions=-1"], "positions"),
+                         (["--input-size", "7"], "3x7x7")):
+        assert compress.main(cbase + extra) == 2, extra
+        assert words in _err(capsys) and not (tmp_path / "cmp").exists(), extra
+    for text, words in (("[1, 2\n", "w.yaml:2: not valid YAML"), ("[8, 8]\n", "13 prunable convs"),
+                        ("[" + ",".join(["4096"] * 13) + "]\n", "cannot keep 4096")):
+        w.write_text(text)
+        assert compress.main(cbase + ["--widths", str(w)]) == 2, text
+        assert words in _err(capsys), text
+    assert compress.main(["fga"] + cbase[1:] + ["--set", "group_size=0"]) == 2
+    assert "group_size" in _err(capsys)
+    assert compress.main(["fga"] + cbase[1:] + ["--set", "policy=budget", "--set", "target_reduction=1.5"]) == 2
+    assert "target_reduction" in _err(capsys)
+    with pytest.raises(SystemExit) as e:  # documented in the README, used to be rejected by the config
+        compress.main(cbase + ["--set", "selection=compensate", "--print-config"])
+    assert e.value.code == 0
+    assert "selection: compensate" in capsys.readouterr().out
+
+
+def test_weights_mismatch_message_names_the_problem(tmp_path, capsys):
+    import torch
+
+    from pkg_efficient.models import build_model
+
+    torch.save(build_model("resnet20").state_dict(), tmp_path / "r20.pt")
+    assert count.main(["--model", "resnet56", "--weights", str(tmp_path / "r20.pt"), "--input", "32"]) == 2
+    err = _err(capsys)
+    assert "r20.pt" in err and ("Missing key" in err or "size mismatch" in err)

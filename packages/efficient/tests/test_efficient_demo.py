@@ -15,3 +15,9 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert all((tmp_path / name).read_bytes()[:4] == b"\x89PNG" for name in s["pictures"])
     assert {p["method"] for p in s["compression"]} == {"ldrf", "chanprune", "thinet", "l1", "fga", "chandecomp"}
     assert "[demo" in capsys.readouterr().out
+    # the demo's checkpoints describe themselves truthfully: the CLIs can load them
+    from pkg_efficient.engine.modelio import load_model
+
+    for sub, name in (("ssl", "shift_resnet8"), ("vgg", "vgg16_cifar")):
+        model, spec = load_model(tmp_path / sub / "model.pt")
+        assert spec["name"] == name

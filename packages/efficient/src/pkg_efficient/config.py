@@ -24,6 +24,7 @@ class ModelConfig:
     expansion: int | None = None  # Shift-ResNet CSC expansion
     dropout: float | None = None
     stem_stride: int | None = None  # 1 for 32x32 CIFAR inputs to FE-Net/SSL-MobileNetV2
+    width: float | None = None  # width multiplier of vgg16_cifar and the CIFAR (Shift-)ResNets (base 16 x width)
     init: str | None = None  # checkpoint (ours or a torchvision state dict) to start from
 
 
@@ -81,6 +82,10 @@ def model_kwargs(cfg: ModelConfig) -> dict:
         kw["dropout"] = cfg.dropout
     if cfg.stem_stride is not None and name.startswith(("fenet", "ssl_mbv2")):
         kw["stem_stride"] = cfg.stem_stride
+    if cfg.width is not None and name == "vgg16_cifar":
+        kw["width"] = cfg.width
+    if cfg.width is not None and name.startswith(("resnet", "shift_resnet")) and name != "resnet50":
+        kw["width"] = max(1, int(round(16 * cfg.width)))
     return kw
 
 
@@ -107,7 +112,8 @@ class CompressConfig:
     rank_images: int = 1000  # [C] accuracy rule: labelled calibration images used
     alt_iters: int = 0  # [C] LDRF: alternations of (a) R' refinement / (b) LS Q' (0: the two-step closed form)
     alt_steps: int = 10  # [C] gradient steps per (a)
-    selection: Literal["energy", "l1", "random"] = "energy"  # [C] LDRF neuron score
+    # [C] LDRF neuron score; compensate: greedy forward selection on the embedding LS residual
+    selection: Literal["energy", "l1", "random", "compensate"] = "energy"
     refit_r: bool = True
     relu_bound: bool = True  # [C] n'_l >= ceil(d_l / a_l)
     allocation: Literal["uniform", "greedy"] = "uniform"  # [C] LDRF widths (VGG, ResNet internals): uniform ratio or spec's greedy
@@ -123,3 +129,68 @@ class CompressConfig:
     finetune_lr: float = 0.001
     batch_size: int = 64
     seed: int = 0
+
+
+def _need(ok: bool, key: str, problem: str) -> None:
+    if not ok:
+        from pkg_shared.errors import ConfigError
+
+        raise ConfigError(f"{key}: {problem}")
+
+
+def check_run_config(cfg: RunConfig) -> None:
+    """Impossible training values fail here, before anything is written (exit 2, one line)."""
+    t, d, m = cfg.train, cfg.data, cfg.model
+    _need(t.epochs >= 1, "train.epochs", f"must be at least 1, got {t.epochs}")
+    _need(t.lr > 0, "train.lr", f"must be positive, got {t.lr}")
+    _need(0 <= t.min_lr <= t.lr, "train.min_lr", f"must be in [0, train.lr={t.lr}], got {t.min_lr}")
+    _need(0 <= t.momentum < 1, "train.momentum", f"must be in [0, 1), got {t.momentum}")
+    _need(t.weight_decay >= 0, "train.weight_decay", f"must be >= 0, got {t.weight_decay}")
+    _need(t.warmup_epochs >= 0, "train.warmup_epochs", f"must be >= 0, got {t.warmup_epochs}")
+    _need(0 <= t.label_smoothing < 1, "train.label_smoothing", f"must be in [0, 1), got {t.label_smoothing}")
+    _need(t.shift_penalty >= 0, "train.shift_penalty", f"must be >= 0, got {t.shift_penalty}")
+    _need(t.penalty_warmup_epochs >= 0, "train.penalty_warmup_epochs", f"must be >= 0, got {t.penalty_warmup_epochs}")
+    _need(t.shift_lr_mult >= 0, "train.shift_lr_mult", f"must be >= 0, got {t.shift_lr_mult}")
+    _need(0 <= t.ema_decay < 1, "train.ema_decay", f"must be in [0, 1) (0 = off), got {t.ema_decay}")
+    _need(t.eval_every >= 1, "train.eval_every", f"must be at least 1, got {t.eval_every}")
+    _need(t.log_every >= 1, "train.log_every", f"must be at least 1, got {t.log_every}")
+    _need(d.batch_size >= 1, "data.batch_size", f"must be at least 1, got {d.batch_size}")
+    _need(d.workers >= 0, "data.workers", f"must be >= 0, got {d.workers}")
+    _need(d.input_size >= 1, "data.input_size", f"must be positive, got {d.input_size}")
+    lo, hi = d.imagenet_scale
+    _need(0 < lo <= hi <= 1, "data.imagenet_scale", f"must be [lo, hi] with 0 < lo <= hi <= 1, got {list(d.imagenet_scale)}")
+    for key, v in (("data.max_train_samples", d.max_train_samples), ("data.max_val_samples", d.max_val_samples)):
+        _need(v is None or v >= 1, key, f"must be at least 1 (or null = all), got {v}")
+    _need(m.num_classes >= 1, "model.num_classes", f"must be at least 1, got {m.num_classes}")
+    _need(m.expansion is None or m.expansion >= 1, "model.expansion", f"must be at least 1, got {m.expansion}")
+    _need(m.phi is None or 0 < m.phi <= 1, "model.phi", f"must be in (0, 1], got {m.phi}")
+    _need(m.dropout is None or 0 <= m.dropout < 1, "model.dropout", f"must be in [0, 1), got {m.dropout}")
+    _need(m.stem_stride in (None, 1, 2), "model.stem_stride", f"must be 1 or 2, got {m.stem_stride}")
+    _need(m.width is None or m.width > 0, "model.width", f"must be positive, got {m.width}")
+    _need(m.shift.init_range >= 0, "model.shift.init_range", f"must be >= 0, got {m.shift.init_range}")
+    _need(m.shift.max_disp is None or m.shift.max_disp > 0, "model.shift.max_disp",
+          f"must be positive (or null = no clamp), got {m.shift.max_disp}")
+
+
+def check_compress_config(cfg: CompressConfig) -> None:
+    """Impossible compression values fail here, before any calibration (exit 2, one line)."""
+    _need(cfg.target_speedup is None or cfg.target_speedup >= 1, "target_speedup",
+          f"must be at least 1 (a speed-up, cost(original) / cost(compressed)), got {cfg.target_speedup}")
+    _need(cfg.widths is None or all(w >= 1 for w in cfg.widths), "widths", f"must be positive, got {cfg.widths}")
+    _need(cfg.num_classes >= 1, "num_classes", f"must be at least 1, got {cfg.num_classes}")
+    _need(cfg.input_size >= 1, "input_size", f"must be positive, got {cfg.input_size}")
+    _need(cfg.calib_images >= 1, "calib_images", f"must be at least 1, got {cfg.calib_images}")
+    _need(cfg.positions >= 0, "positions", f"must be >= 0 (0 = every position), got {cfg.positions}")
+    _need(cfg.q_positions >= 0, "q_positions", f"must be >= 0 (0 = every pixel), got {cfg.q_positions}")
+    _need(0 < cfg.energy <= 1, "energy", f"must be in (0, 1] (fraction of the squared singular values kept), got {cfg.energy}")
+    _need(cfg.rank_eps >= 0, "rank_eps", f"must be >= 0, got {cfg.rank_eps}")
+    _need(cfg.rank_images >= 1, "rank_images", f"must be at least 1, got {cfg.rank_images}")
+    _need(cfg.alt_iters >= 0, "alt_iters", f"must be >= 0, got {cfg.alt_iters}")
+    _need(cfg.alt_steps >= 1, "alt_steps", f"must be at least 1, got {cfg.alt_steps}")
+    _need(cfg.group_size >= 1, "group_size", f"must be at least 1, got {cfg.group_size}")
+    _need(0 < cfg.target_reduction < 1, "target_reduction",
+          f"must be in (0, 1) (fraction of M-Adds removed), got {cfg.target_reduction}")
+    _need(cfg.jacobian_samples >= 0, "jacobian_samples", f"must be >= 0 (0 = off), got {cfg.jacobian_samples}")
+    _need(cfg.finetune_epochs >= 0, "finetune_epochs", f"must be >= 0, got {cfg.finetune_epochs}")
+    _need(cfg.finetune_lr > 0, "finetune_lr", f"must be positive, got {cfg.finetune_lr}")
+    _need(cfg.batch_size >= 1, "batch_size", f"must be at least 1, got {cfg.batch_size}")

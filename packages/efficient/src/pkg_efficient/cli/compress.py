@@ -7,7 +7,7 @@ import pathlib
 import yaml
 
 from pkg_efficient.cli.common import resolve_recipe
-from pkg_efficient.config import CompressConfig
+from pkg_efficient.config import CompressConfig, check_compress_config
 from pkg_shared.cli import config_from_args, entrypoint, make_parser, resolve_device
 from pkg_shared.errors import ConfigError
 
@@ -50,12 +50,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.widths is not None:
         if not args.widths.is_file():
             raise FileNotFoundError(2, "widths file not found", str(args.widths))
-        widths = yaml.safe_load(args.widths.read_text())
+        try:
+            widths = yaml.safe_load(args.widths.read_text())
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{args.widths}:{mark.line + 1}" if mark is not None else str(args.widths)
+            raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or type(exc).__name__})") from exc
         if not isinstance(widths, list) or not all(isinstance(w, int) and w > 0 for w in widths):
             raise ConfigError(f"{args.widths}: expected a YAML list of positive integers")
         sets["widths"] = "[" + ",".join(map(str, widths)) + "]"
     args.overrides = [f"{k}={v}" for k, v in sets.items() if v is not None] + args.overrides
     cfg = config_from_args(CompressConfig, args)
+    check_compress_config(cfg)
     if cfg.method in ("ldrf", "chanprune", "thinet", "l1", "random") and not cfg.data_root:
         raise ConfigError(f"{cfg.method} needs calibration images: give --data ROOT")
     if cfg.method in ("ldrf", "chanprune", "thinet", "l1", "random") and cfg.arch.startswith("resnet") and cfg.target_speedup is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from pkg_efficient.cli.common import emit, get_model
+from pkg_efficient.cli.common import emit, get_model, model_label, probe_input
 from pkg_efficient.flops import count, count_layers, format_table
 from pkg_shared.cli import entrypoint, make_parser
 
@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     args = p.parse_args(argv)
     model, spec = get_model(args.model, args.weights, args.num_classes)
+    probe_input(model, args.input, model_label(args.model, args.weights))
     rows = count_layers(model, args.input)
     tot = count(model, args.input)
     if args.json or args.out:

@@ -42,14 +42,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from pkg_efficient.compress.apply import compress_vgg, decompose_model
     from pkg_efficient.compress.chain import ChainOptions
-    from pkg_efficient.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+    from pkg_efficient.config import DataConfig, ModelConfig, RunConfig, ShiftConfig, TrainConfig
     from pkg_efficient.data.cifar import write_fake_cifar
     from pkg_efficient.data.loaders import CifarDataset
     from pkg_efficient.engine.evaluate import evaluate
+    from pkg_efficient.engine.modelio import build_from_config
     from pkg_efficient.engine.train import train
     from pkg_efficient.flops import count
-    from pkg_efficient.models.resnet_cifar import ResNetCIFAR
-    from pkg_efficient.models.vgg import vgg16_cifar
     from pkg_efficient.ops.fold import shift_stats
     from pkg_shared.engine.bench import compare
 
@@ -61,15 +60,18 @@ def main(argv: list[str] | None = None) -> int:
     tcfg = TrainConfig(epochs=args.epochs, lr=0.1, nesterov=False, weight_decay=5e-4, warmup_epochs=0,
                        label_smoothing=0.0, shift_penalty=2e-3, log_every=5)
     # 2. SSL network with its penalty
-    ssl = ResNetCIFAR(8, 10, expansion=1, shift={"mode": "ssl"}, width=8)
-    r_ssl = train(RunConfig(ModelConfig(name="shift_resnet20"), dcfg, tcfg, seed), out / "ssl", torch.device("cpu"), model=ssl)
+    # checkpoints say what they hold, so every CLI can load them (efficient-eval/-vis/-export --weights ...)
+    ssl_cfg = ModelConfig(name="shift_resnet8", num_classes=10, expansion=1, width=0.5, shift=ShiftConfig(mode="ssl"))
+    ssl = build_from_config(ssl_cfg)
+    r_ssl = train(RunConfig(ssl_cfg, dcfg, tcfg, seed), out / "ssl", torch.device("cpu"), model=ssl)
     st = shift_stats(ssl)
     _say(t0, f"SSL Shift-ResNet-8: top-1 {r_ssl['top1']:.1f}%, shift sparsity {st['shift_sparsity']:.2f} "
              f"({st['moved_channels']}/{st['shift_channels']} channels moved)")
     # 3. base VGG
-    vgg = vgg16_cifar(10, width=0.125)
+    vgg_cfg = ModelConfig(name="vgg16_cifar", num_classes=10, width=0.125)
+    vgg = build_from_config(vgg_cfg)
     tv = TrainConfig(**{**tcfg.__dict__, "shift_penalty": 0.0})
-    r_vgg = train(RunConfig(ModelConfig(name="vgg16_cifar"), dcfg, tv, seed), out / "vgg", torch.device("cpu"), model=vgg)
+    r_vgg = train(RunConfig(vgg_cfg, dcfg, tv, seed), out / "vgg", torch.device("cpu"), model=vgg)
     vgg.eval()
     _say(t0, f"VGG-16-CIFAR (1/8 width): top-1 {r_vgg['top1']:.1f}% on the official-format test batch")
     train_set = CifarDataset(data, "cifar10", "train", augment=False)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from torch.utils.data import DataLoader
 
-from pkg_efficient.cli.common import emit, get_model
+from pkg_efficient.cli.common import emit, get_model, model_label, probe_input
 from pkg_efficient.data.loaders import build_dataset
 from pkg_efficient.engine.evaluate import evaluate
 from pkg_efficient.flops import count
 from pkg_efficient.ops.fold import shift_stats
 from pkg_shared.cli import entrypoint, make_parser, resolve_device
+from pkg_shared.errors import ConfigError, DataFormatError
 
 EXAMPLE = """examples:
   efficient-eval --model vgg16 --weights vgg16.pth --dataset imagenet --data /data/imagenet
@@ -32,7 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     size = args.input_size or (32 if args.dataset.startswith("cifar") else 224)
     model, spec = get_model(args.model, args.weights)
     dev = resolve_device(args.device)
+    if args.batch_size < 1 or (args.max_samples is not None and args.max_samples < 1):
+        raise ConfigError("--batch-size and --max-samples must be at least 1")
     ds = build_dataset(args.dataset, args.data, "val", augment=False, input_size=size, max_samples=args.max_samples)
+    if len(ds) == 0:
+        raise DataFormatError(args.data, f"the {args.dataset} evaluation split has no images")
+    probe_input(model, int(ds[0][0].shape[-1]), model_label(args.model, args.weights), num_classes=len(ds.classes))
     res = evaluate(model.to(dev), DataLoader(ds, batch_size=args.batch_size), dev)
     c = count(model.cpu(), size)
     res.update({"metric_convention": "top-k: label among the k largest logits (torch.topk), percent",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-from pkg_efficient.cli.common import emit, get_model
+from pkg_efficient.cli.common import emit, get_model, model_label, probe_input
 from pkg_shared.cli import entrypoint, make_parser
 from pkg_shared.errors import PkgError
 
@@ -25,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tol", type=float, default=1e-5)
     args = p.parse_args(argv)
     model, _ = get_model(args.model, args.weights)
+    if args.tol <= 0:
+        raise PkgError(f"--tol must be positive, got {args.tol}")
+    probe_input(model, args.input_size, model_label(args.model, args.weights))
     out = args.out or pathlib.Path("model." + ("onnx" if args.format == "onnx" else "ts"))
     from pkg_efficient.export import export_model
 

@@ -6,7 +6,7 @@ import pathlib
 
 import torch
 
-from pkg_efficient.cli.common import emit, get_model
+from pkg_efficient.cli.common import emit, get_model, model_label, probe_input
 from pkg_efficient.data.imagenet import load_rgb
 from pkg_efficient.data.loaders import IMAGENET_MEAN, IMAGENET_STD
 from pkg_shared.cli import entrypoint, make_parser
@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.image.is_file():
         raise DataFormatError(args.image, "image file not found")
     model, _ = get_model(args.model, args.weights)
+    probe_input(model, args.input_size, model_label(args.model, args.weights))
+    if args.classes is not None and not args.classes.is_file():
+        raise DataFormatError(args.classes, "class-name file not found")
     from torchvision import transforms as T
 
     size = args.input_size

@@ -8,7 +8,7 @@ import pathlib
 import shutil
 
 from pkg_efficient.cli.common import resolve_recipe
-from pkg_efficient.config import RunConfig
+from pkg_efficient.config import RunConfig, check_run_config
 from pkg_shared.cli import config_from_args, entrypoint, make_parser, resolve_device
 from pkg_shared.config import dump_yaml
 from pkg_shared.errors import PkgError
@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.seed is not None:
         args.overrides.append(f"seed={args.seed}")
     cfg = config_from_args(RunConfig, args)
+    check_run_config(cfg)  # impossible values: one line, exit 2, before the run folder exists
     out = args.out or pathlib.Path("runs") / cfg.model.name
     rank = int(os.environ.get("RANK", "0"))  # torchrun: only rank 0 writes run.log / config.yaml
     fresh = not out.exists()

@@ -19,7 +19,7 @@ from pkg_efficient.compress.tensor_decomp import cp_weight, tucker2_weight
 from pkg_efficient.config import CompressConfig, DataConfig, ModelConfig, RunConfig, TrainConfig
 from pkg_efficient.data.loaders import build_dataset
 from pkg_efficient.engine.evaluate import evaluate
-from pkg_efficient.engine.modelio import load_weights_into, save_model
+from pkg_efficient.engine.modelio import load_weights_into, probe_input, save_model
 from pkg_efficient.flops import count
 from pkg_efficient.layer_cost import per_layer_table, speedup_by_scope
 from pkg_efficient.models import build_model
@@ -34,6 +34,19 @@ def base_model(cfg: CompressConfig) -> nn.Module:
     if cfg.weights:
         load_weights_into(model, cfg.weights)
     return model.eval()
+
+
+def check_widths(cfg: CompressConfig, model: nn.Module) -> None:
+    """Explicit ``widths``: one per prunable conv of the VGG, each at most that conv's width."""
+    if cfg.widths is None or cfg.method not in PRUNE_METHODS or not cfg.arch.startswith("vgg"):
+        return
+    orig = [m.out_channels for m in model.features if isinstance(m, nn.Conv2d)]
+    if len(cfg.widths) != len(orig):
+        raise ConfigError(f"widths: {cfg.arch} has {len(orig)} prunable convs, got {len(cfg.widths)} widths")
+    bad = [i for i, (w, n) in enumerate(zip(cfg.widths, orig)) if w > n]
+    if bad:
+        i = bad[0]
+        raise ConfigError(f"widths: conv {i + 1} of {cfg.arch} has {orig[i]} channels, cannot keep {cfg.widths[i]}")
 
 
 def calibration_batch(cfg: CompressConfig) -> tuple[torch.Tensor, torch.Tensor]:
@@ -111,6 +124,8 @@ def _finetune_logger(cfg: CompressConfig, spec: dict, probe: torch.Tensor, curve
 def run(cfg: CompressConfig, out: pathlib.Path, eval_samples: int | None = None, device: torch.device | None = None) -> dict:
     torch.manual_seed(cfg.seed)  # ``out`` is created only once there is something to write
     model = base_model(cfg)
+    probe_input(model, cfg.input_size, f"{cfg.arch}")
+    check_widths(cfg, model)
     if cfg.data_root:
         print(f"[compress] calibrating on {cfg.calib_images} training images", flush=True)
         calib, labels = calibration_batch(cfg)

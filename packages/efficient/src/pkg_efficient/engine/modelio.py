@@ -26,14 +26,23 @@ def build_from_config(cfg: ModelConfig) -> nn.Module:
     return model
 
 
+def mismatch_summary(exc: RuntimeError) -> str:
+    """The first concrete problem of a ``load_state_dict`` error on one line (its first line only
+    says "Error(s) in loading state_dict for VGG:")."""
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    detail = next((ln for ln in lines[1:]), "")
+    if len(detail) > 300:
+        detail = detail[:300] + " ..."
+    return f"{lines[0]} {detail}".strip() if lines else type(exc).__name__
+
+
 def load_weights_into(model: nn.Module, path: str | pathlib.Path) -> None:
     state = load_checkpoint(path)
     sd = state.get("state_dict", state.get("model", state)) if isinstance(state, dict) else state
     try:
         model.load_state_dict(sd)
     except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise DataFormatError(path, f"weights do not fit the model ({first})") from exc
+        raise DataFormatError(path, f"weights do not fit the model ({mismatch_summary(exc)})") from exc
 
 
 def save_model(path: str | pathlib.Path, model: nn.Module, cfg: ModelConfig | dict, extra: dict | None = None) -> None:
@@ -55,7 +64,7 @@ def load_model(path: str | pathlib.Path, fallback: ModelConfig | None = None) ->
         try:
             model.load_state_dict(state["state_dict"])
         except RuntimeError as exc:
-            raise DataFormatError(path, f"state dict does not match its spec ({str(exc).splitlines()[0]})") from exc
+            raise DataFormatError(path, f"state dict does not match its spec ({mismatch_summary(exc)})") from exc
         return model, spec
     if fallback is None:
         raise DataFormatError(path, "a bare state dict: say which model it is (--model)")
@@ -66,3 +75,27 @@ def load_model(path: str | pathlib.Path, fallback: ModelConfig | None = None) ->
 
 def to_device(model: nn.Module, device: torch.device) -> nn.Module:
     return model.to(device)
+
+
+def probe_input(model: nn.Module, size: int, what: str, num_classes: int | None = None) -> None:
+    """One forward of a zero 3 x size x size image: a wrong input size (or too few classes for the
+    data) becomes a one-line ConfigError instead of a traceback deep inside the model."""
+    from pkg_shared.errors import ConfigError
+
+    if size < 1:
+        raise ConfigError(f"input size must be positive, got {size}")
+    was = model.training
+    model.eval()
+    try:
+        p = next(model.parameters(), None)
+        x = torch.zeros(1, 3, size, size, device=p.device if p is not None else None,
+                        dtype=p.dtype if p is not None and p.is_floating_point() else None)
+        with torch.no_grad():
+            out = model(x)
+    except RuntimeError as exc:
+        raise ConfigError(f"{what} does not accept 3x{size}x{size} inputs ({str(exc).strip().splitlines()[0]})") from exc
+    finally:
+        model.train(was)
+    if num_classes is not None and out.shape[-1] < num_classes:
+        raise ConfigError(f"{what} predicts {out.shape[-1]} classes but the data has {num_classes}: "
+                          f"set the number of classes (e.g. --set model.num_classes={num_classes})")

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 from pkg_efficient.config import RunConfig
 from pkg_efficient.data.loaders import build_dataset
 from pkg_efficient.engine.evaluate import evaluate
-from pkg_efficient.engine.modelio import build_from_config, save_model
+from pkg_efficient.engine.modelio import build_from_config, probe_input, save_model
 from pkg_efficient.engine.optim import build_optimizer, lr_at, penalty_lambda
 from pkg_efficient.losses.shift_penalty import proximal_step, shift_penalty
 from pkg_efficient.ops.fold import shift_stats
@@ -36,6 +36,7 @@ from pkg_shared.engine import (
     save_checkpoint,
     seed_everything,
 )
+from pkg_shared.errors import ConfigError
 from pkg_shared.logging import MetricsLogger, progress
 
 log = logging.getLogger("pkg_efficient.train")
@@ -80,6 +81,11 @@ def train(cfg: RunConfig, out: pathlib.Path, device: torch.device, resume: bool 
     ddp_model = dist.wrap_model(model, info, device)
 
     train_set, val_set, bs = make_loaders(cfg, info)
+    if len(train_set) == 0 or len(val_set) == 0:
+        raise ConfigError(f"{cfg.data.root}: the {'train' if len(train_set) == 0 else 'val'} split has no images")
+    size = int(val_set[0][0].shape[-1])  # what the model will see (CIFAR is 32 whatever data.input_size says)
+    probe_input(model, size, f"model {cfg.model.name}",  # wrong input size / too few classes: one line, exit 2
+                num_classes=len(getattr(train_set, "classes", [])) or None)
     val_loader = DataLoader(val_set, batch_size=bs, shuffle=False, num_workers=0)
     steps_per_epoch = max(1, -(-len(train_set) // (bs * info.world_size)))
     total = cfg.train.epochs * steps_per_epoch

@@ -55,9 +55,11 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "ssl_mbv2_1.0": _ssl_mbv2(1.0),
     "ssl_mbv2_1.375": _ssl_mbv2(1.375),
     "ssl_mbv2_1.4": _ssl_mbv2(1.4),
+    "shift_resnet8": _shift_resnet(8),  # the demo's tiny network
     "shift_resnet20": _shift_resnet(20),
     "shift_resnet56": _shift_resnet(56),
     "shift_resnet110": _shift_resnet(110),
+    "resnet8": _resnet(8),
     "resnet20": _resnet(20),
     "resnet56": _resnet(56),
     "resnet110": _resnet(110),
