@@ -390,3 +390,21 @@ def test_missing_decoder_is_reported_before_any_work(tmp_path, capsys, monkeypat
     rc = data.main(["check", "--root", str(root), "--decode", "--backend", "pyav"])
     cap = capsys.readouterr()
     assert rc == 2 and "'av'" in cap.err and cap.out == ""  # not after the statistics of the first split
+
+
+def test_infer_picture_format_is_checked_before_the_model_runs(tmp_path, capsys):
+    video = tmp_path / "v.mp4"
+    ck = _tiny_checkpoint(tmp_path / "ck.pt", ["a", "b"], clip_len=2, frame_interval=2, train_scale=[16, 16],
+                          crop_size=16, val_short_side=16, test_short_side=16, test_clips=1)
+    import numpy as np
+
+    from pkg_shared.testing import write_video
+
+    write_video(video, np.zeros((6, 20, 24, 3), np.uint8), fps=25.0)
+    rc = infer.main([str(video), "--checkpoint", str(ck), "--picture", str(tmp_path / "p.xyz")])
+    cap = capsys.readouterr()
+    assert cap.out == ""  # refused before any prediction is printed
+    assert rc == 2 and "p.xyz" in cap.err and "cannot write a .xyz picture" in cap.err
+    assert infer.main([str(video), "--checkpoint", str(ck), "--picture", str(tmp_path / "pic")]) == 0
+    assert (tmp_path / "pic").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # no suffix: PNG
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left

@@ -118,5 +118,7 @@ def plot(rows: list[dict], out_png, title: str = "CoST view coefficients per lay
         ax2.set_ylabel("channels")
         ax2.set_title("per-channel temporal share, all layers", fontsize=10)
     fig.tight_layout()
-    fig.savefig(out_png, dpi=90)
+    from pkg_video.engine.infer import save_figure
+
+    save_figure(fig, out_png, dpi=90)
     plt.close(fig)

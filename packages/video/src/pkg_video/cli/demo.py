@@ -131,7 +131,9 @@ def _compose(out: pathlib.Path, results: dict, rows: list[dict], pred: dict, tru
     ax3.axis("off")
     ax3.set_title(f"inference (true class: {truth})", fontsize=10)
     fig.tight_layout()
-    fig.savefig(out / "demo.png", dpi=80)
+    from pkg_video.engine.infer import save_figure
+
+    save_figure(fig, out / "demo.png", dpi=80)
     plt.close(fig)
 
 

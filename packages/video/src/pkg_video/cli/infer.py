@@ -24,7 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     check_min(args, topk=1)
     from pkg_video.engine.checkpoint import load_trained
-    from pkg_video.engine.infer import predict, save_picture
+    from pkg_video.engine.infer import picture_format, predict, save_picture
+
+    if args.picture:
+        picture_format(args.picture)  # before the model runs
 
     device = resolve_device(args.device)
     model, ck_cfg, classes = load_trained(args.checkpoint, device)

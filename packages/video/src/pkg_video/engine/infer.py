@@ -46,6 +46,27 @@ def save_picture(path: str, data_cfg: DataConfig, prediction: dict, out_png: str
     top = prediction["top"][:3]
     fig.suptitle(" | ".join(f"{t['class']} {t['score']:.2f}" for t in top), fontsize=9)
     fig.tight_layout()
-    pathlib.Path(out_png).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=80)
+    save_figure(fig, out_png, dpi=80)
     plt.close(fig)
+
+
+def picture_format(path: str | pathlib.Path) -> str:
+    """The image format of ``path`` from its suffix (none: PNG); a PkgError if matplotlib cannot write it."""
+    from matplotlib.figure import Figure
+
+    from pkg_shared.errors import PkgError
+
+    fmt = pathlib.Path(path).suffix[1:].lower() or "png"
+    supported = Figure().canvas.get_supported_filetypes()
+    if fmt not in supported:
+        raise PkgError(f"{path}: cannot write a .{fmt} picture (use one of {', '.join(sorted(supported))})")
+    return fmt
+
+
+def save_figure(fig, path: str | pathlib.Path, **kwargs) -> None:
+    """``fig.savefig`` written atomically (no half-written picture), format from the suffix (none: PNG)."""
+    from pkg_shared.fsutil import atomic_path
+
+    fmt = picture_format(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=fmt, **kwargs)
