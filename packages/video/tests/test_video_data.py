@@ -223,3 +223,12 @@ def test_csv_with_a_byte_order_mark(tmp_path):
     c = tmp_path / "cats.txt"
     c.write_bytes("\ufeffclapping,0\npraying,1\n".encode())
     assert mit.read_categories(c) == ["clapping", "praying"]
+
+
+def test_random_crop_offsets_follow_mmaction2():
+    from pkg_video.data.transforms import random_crop_offset
+
+    rng = np.random.default_rng(0)
+    draws = {random_crop_offset(10, 7, rng) for _ in range(400)}
+    assert draws == {0, 1, 2}  # randint(0, 10 - 7): offset 3 (= size - crop) is never drawn
+    assert random_crop_offset(7, 7, rng) == 0

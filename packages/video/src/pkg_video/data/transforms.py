@@ -47,13 +47,19 @@ def _crop(x: torch.Tensor, y0: int, x0: int, size: int) -> torch.Tensor:
     return x[..., y0:y0 + size, x0:x0 + size]
 
 
+def random_crop_offset(size: int, crop: int, rng: np.random.Generator) -> int:
+    """MMAction2 ``RandomCrop``: ``randint(0, size - crop)`` when the frame is larger (the last offset,
+    ``size - crop``, is never drawn), else 0."""
+    return int(rng.integers(0, size - crop)) if size > crop else 0
+
+
 def train_transform(clip: torch.Tensor, rng: np.random.Generator, scale: Sequence[int], crop: int, flip: bool,
                     mean, std) -> torch.Tensor:
-    """Random short side in [lo, hi] (integers) -> random crop -> flip p=0.5 -> normalise."""
+    """Random short side in [lo, hi] (integers) -> random crop (MMAction2 offsets) -> flip p=0.5 -> normalise."""
     short = int(rng.integers(scale[0], scale[1] + 1))
     x = resize_short(clip, short)
     h, w = x.shape[-2:]
-    y0, x0 = int(rng.integers(h - crop + 1)), int(rng.integers(w - crop + 1))
+    y0, x0 = random_crop_offset(h, crop, rng), random_crop_offset(w, crop, rng)
     x = _crop(x, y0, x0, crop)
     if flip and rng.random() < 0.5:
         x = x.flip(-1)
