@@ -408,3 +408,17 @@ def test_infer_picture_format_is_checked_before_the_model_runs(tmp_path, capsys)
     assert infer.main([str(video), "--checkpoint", str(ck), "--picture", str(tmp_path / "pic")]) == 0
     assert (tmp_path / "pic").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # no suffix: PNG
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
+
+
+def test_coef_refuses_a_model_without_view_coefficients(tmp_path, capsys):
+    from pkg_shared.config import from_dict, to_dict
+    from pkg_video.config import Config
+    from pkg_video.models import build_model
+
+    cfg = from_dict(Config, {"model": {"arch": "cost_concat_r50", "num_classes": 2, "width": 4,
+                                       "stage_blocks": [1, 1, 1, 1]}})
+    ck = tmp_path / "concat.pt"
+    torch.save({"model": build_model(cfg.model).state_dict(), "config": to_dict(cfg), "classes": ["a", "b"]}, ck)
+    rc = coef.main(["--checkpoint", str(ck), "--out", str(tmp_path / "c")])
+    _one_line_error(capsys, rc, "concat.pt", "no CoST layers with view coefficients")
+    assert not (tmp_path / "c").exists()  # was: an empty table and an empty plot

@@ -31,9 +31,10 @@ def main(argv: list[str] | None = None) -> int:
 
     device = resolve_device(args.device)
     model, ck_cfg, classes = load_trained(args.checkpoint, device)
-    layers = cost_layers(model)
+    layers = [(n, m) for n, m in cost_layers(model) if m.variant != "concat"]
     if not layers:
-        raise PkgError(f"{args.checkpoint}: the model ({ck_cfg.model.arch}) has no CoST layers")
+        raise PkgError(f"{args.checkpoint}: the model ({ck_cfg.model.arch}) has no CoST layers with view "
+                       "coefficients (C2D/C3D, or the concat ablation)")
     out = args.out or pathlib.Path("coef")
     static = co.static_coefficients(model)
     rows = co.layer_table(static) if static else []
