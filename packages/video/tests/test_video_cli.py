@@ -422,3 +422,16 @@ def test_coef_refuses_a_model_without_view_coefficients(tmp_path, capsys):
     rc = coef.main(["--checkpoint", str(ck), "--out", str(tmp_path / "c")])
     _one_line_error(capsys, rc, "concat.pt", "no CoST layers with view coefficients")
     assert not (tmp_path / "c").exists()  # was: an empty table and an empty plot
+
+
+def test_train_without_validation_videos_says_so(tmp_path, capsys):
+    root = tmp_path / "k"
+    data.main(["make-fake", "--out", str(root), "--classes", "2", "--train-per-class", "1", "--val-per-class", "1"])
+    for v in (root / "val").glob("*.mp4"):
+        v.unlink()  # the val CSV stays; none of its videos was downloaded
+    small = ["--set", f"data.root={root}", "--set", "model.num_classes=2", "--set", "model.width=4",
+             "--set", "data.clip_len=2", "--set", "data.train_scale=[16,16]", "--set", "data.crop_size=16",
+             "--set", "data.val_short_side=16", "--set", "train.epochs=1", "--set", "train.batch_size=2"]
+    capsys.readouterr()
+    assert train.main(["--config", "tiny_motion", *small, "--out", str(tmp_path / "r")]) == 0
+    assert "no validation videos" in capsys.readouterr().out  # was "best 1-clip val top-1 -1.0000"

@@ -51,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
             setup()  # closes run.log
             shutil.rmtree(out, ignore_errors=True)
         raise
-    print(f"done: best 1-clip val top-1 {result['best_val_top1']:.4f}; checkpoints in {out}")
+    best = result["best_val_top1"]
+    val = f"best 1-clip val top-1 {best:.4f}" if best >= 0 else "no validation videos, so no best.pt"
+    print(f"done: {val}; checkpoints in {out}")
     return 0
 
 
