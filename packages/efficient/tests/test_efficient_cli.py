@@ -170,3 +170,26 @@ def test_weights_mismatch_message_names_the_problem(tmp_path, capsys):
     assert count.main(["--model", "resnet56", "--weights", str(tmp_path / "r20.pt"), "--input", "32"]) == 2
     err = _err(capsys)
     assert "r20.pt" in err and ("Missing key" in err or "size mismatch" in err)
+
+
+def test_finetune_a_compressed_checkpoint_with_model_init(tmp_path, capsys):
+    """The finetune_imagenet recipe's documented use: efficient-train --set model.init=compressed.pt
+    (used to fail: the compressed weights were loaded into the full-size model)."""
+    from pkg_efficient.config import ModelConfig
+    from pkg_efficient.engine.modelio import build_from_config, load_model, save_model
+
+    mcfg = ModelConfig(name="vgg16_cifar", num_classes=10, width=0.125)
+    save_model(tmp_path / "vgg.pt", build_from_config(mcfg), mcfg)
+    assert data.main(["make-fake", "--dataset", "cifar10", "--out", str(tmp_path / "c")]) == 0
+    assert compress.main(["l1", "--arch", "vgg16_cifar", "--weights", str(tmp_path / "vgg.pt"), "--dataset", "cifar10",
+                          "--data", str(tmp_path / "c"), "--input-size", "32", "--num-classes", "10", "--target-speedup", "2",
+                          "--calib-images", "8", "--eval-samples", "8", "--set", "positions=2",
+                          "--out", str(tmp_path / "cmp")]) == 0
+    small, spec = load_model(tmp_path / "cmp" / "compressed.pt")
+    assert train.main(["--config", "vgg16_cifar", "--data", str(tmp_path / "c"), "--set", "data.workers=0",
+                       "--set", "train.epochs=1", "--set", "train.lr=0.001", "--set", f"model.init={tmp_path / 'cmp' / 'compressed.pt'}",
+                       "--out", str(tmp_path / "ft")]) == 0
+    capsys.readouterr()
+    tuned, tspec = load_model(tmp_path / "ft" / "model.pt")  # rebuilds as the compressed model
+    assert "compression" in tspec
+    assert sum(p.numel() for p in tuned.parameters()) == sum(p.numel() for p in small.parameters())

@@ -19,21 +19,34 @@ from pkg_efficient.compress.tensor_decomp import cp_weight, tucker2_weight
 from pkg_efficient.config import CompressConfig, DataConfig, ModelConfig, RunConfig, TrainConfig
 from pkg_efficient.data.loaders import build_dataset
 from pkg_efficient.engine.evaluate import evaluate
-from pkg_efficient.engine.modelio import load_weights_into, probe_input, save_model
+from pkg_efficient.engine.modelio import load_model, load_weights_into, probe_input, save_model
 from pkg_efficient.flops import count
 from pkg_efficient.layer_cost import per_layer_table, speedup_by_scope
 from pkg_efficient.models import build_model
+from pkg_shared.engine import load_checkpoint
 from pkg_shared.errors import ConfigError
 from pkg_shared.fsutil import atomic_write_json
 
 log = logging.getLogger("pkg_efficient.compress")
 
 
-def base_model(cfg: CompressConfig) -> nn.Module:
-    model = build_model(cfg.arch, num_classes=cfg.num_classes)
+def base_model(cfg: CompressConfig) -> tuple[nn.Module, dict]:
+    """``--arch`` with ``--weights``: a torchvision state dict, or one of our checkpoints, which is
+    rebuilt as it was trained (e.g. ``model.width``) and must be of that architecture."""
     if cfg.weights:
-        load_weights_into(model, cfg.weights)
-    return model.eval()
+        state = load_checkpoint(cfg.weights)
+        spec = state.get("spec") if isinstance(state, dict) else None
+        if isinstance(spec, dict) and "compression" in spec:
+            raise ConfigError(f"{cfg.weights}: already a compressed checkpoint; compress the original model")
+        if isinstance(spec, dict):
+            if spec.get("name") != cfg.arch:
+                raise ConfigError(f"{cfg.weights}: holds a {spec.get('name')} model, not --arch {cfg.arch}")
+            model, spec = load_model(cfg.weights)
+            return model.eval(), {**spec, "init": None}
+        model = build_model(cfg.arch, num_classes=cfg.num_classes)
+        load_weights_into(model, cfg.weights, state)
+        return model.eval(), {"name": cfg.arch, "num_classes": cfg.num_classes}
+    return build_model(cfg.arch, num_classes=cfg.num_classes).eval(), {"name": cfg.arch, "num_classes": cfg.num_classes}
 
 
 def check_widths(cfg: CompressConfig, model: nn.Module) -> None:
@@ -123,7 +136,7 @@ def _finetune_logger(cfg: CompressConfig, spec: dict, probe: torch.Tensor, curve
 
 def run(cfg: CompressConfig, out: pathlib.Path, eval_samples: int | None = None, device: torch.device | None = None) -> dict:
     torch.manual_seed(cfg.seed)  # ``out`` is created only once there is something to write
-    model = base_model(cfg)
+    model, base_spec = base_model(cfg)
     probe_input(model, cfg.input_size, f"{cfg.arch}")
     check_widths(cfg, model)
     if cfg.data_root:
@@ -154,7 +167,7 @@ def run(cfg: CompressConfig, out: pathlib.Path, eval_samples: int | None = None,
     if cfg.jacobian_samples > 0:
         report["jacobian"] = {"before": jacobian_spectrum(model, probe), "after": jacobian_spectrum(new, probe)}
     spec = {"compression": {**info["spec"], "method": cfg.method, "refit": cfg.refit},
-            "base": {"name": cfg.arch, "num_classes": cfg.num_classes}}
+            "base": base_spec}
     if cfg.data_root:
         dev = device or torch.device("cpu")
         val = build_dataset(cfg.dataset, cfg.data_root, "val", augment=False, input_size=cfg.input_size, max_samples=eval_samples)
@@ -171,6 +184,7 @@ def run(cfg: CompressConfig, out: pathlib.Path, eval_samples: int | None = None,
                                              weight_decay=5e-4 if cfg.arch.startswith("vgg") else 1e-4, warmup_epochs=0,
                                              label_smoothing=0.0, shift_penalty=0.0), seed=cfg.seed)
             curve: list[dict] = []
+            new.efficient_spec = spec  # finetune/model.pt rebuilds as the compressed model
             train(rc, out / "finetune", dev, model=new, on_epoch_end=_finetune_logger(cfg, info["spec"], probe, curve))
             report["accuracy_after_finetune"] = evaluate(new, loader, dev)
             report["finetune_curve"] = curve

@@ -20,10 +20,24 @@ from pkg_shared.errors import DataFormatError
 
 
 def build_from_config(cfg: ModelConfig) -> nn.Module:
+    """The configured model; ``init`` loads weights into it, and an ``init`` that is a compressed
+    checkpoint (efficient-compress) is rebuilt as that smaller model (fine-tuning it with
+    efficient-train); its spec stays attached as ``efficient_spec`` so the trained checkpoint rebuilds too."""
+    if cfg.init:
+        state = load_checkpoint(cfg.init)
+        if isinstance(state, dict) and isinstance(state.get("spec"), dict) and "compression" in state["spec"]:
+            model, spec = _from_state(state, cfg.init)
+            model.efficient_spec = spec
+            return model
     model = build_model(cfg.name, **model_kwargs(cfg))
     if cfg.init:
-        load_weights_into(model, cfg.init)
+        load_weights_into(model, cfg.init, state)
     return model
+
+
+def model_spec(model: nn.Module, cfg: ModelConfig | dict) -> ModelConfig | dict:
+    """What to save with ``model``: its attached compressed spec, else ``cfg``."""
+    return getattr(model, "efficient_spec", None) or cfg
 
 
 def mismatch_summary(exc: RuntimeError) -> str:
@@ -36,8 +50,8 @@ def mismatch_summary(exc: RuntimeError) -> str:
     return f"{lines[0]} {detail}".strip() if lines else type(exc).__name__
 
 
-def load_weights_into(model: nn.Module, path: str | pathlib.Path) -> None:
-    state = load_checkpoint(path)
+def load_weights_into(model: nn.Module, path: str | pathlib.Path, state=None) -> None:
+    state = load_checkpoint(path) if state is None else state
     sd = state.get("state_dict", state.get("model", state)) if isinstance(state, dict) else state
     try:
         model.load_state_dict(sd)
@@ -54,23 +68,28 @@ def load_model(path: str | pathlib.Path, fallback: ModelConfig | None = None) ->
     """Rebuild a model saved by :func:`save_model` (or load a bare state dict into ``fallback``)."""
     state = load_checkpoint(path)
     if isinstance(state, dict) and "spec" in state:
-        spec = state["spec"]
-        if "compression" in spec:
-            from pkg_efficient.compress.rebuild import rebuild
-
-            model = rebuild(spec)
-        else:
-            model = build_from_config(from_dict(ModelConfig, {**spec, "init": None}))
-        try:
-            model.load_state_dict(state["state_dict"])
-        except RuntimeError as exc:
-            raise DataFormatError(path, f"state dict does not match its spec ({mismatch_summary(exc)})") from exc
-        return model, spec
+        return _from_state(state, path)
     if fallback is None:
         raise DataFormatError(path, "a bare state dict: say which model it is (--model)")
     model = build_from_config(fallback)
-    load_weights_into(model, path)
+    load_weights_into(model, path, state)
     return model, to_dict(fallback)
+
+
+def _from_state(state: dict, path: str | pathlib.Path) -> tuple[nn.Module, dict]:
+    """Rebuild the model a self-describing checkpoint names and load its weights."""
+    spec = state["spec"]
+    if "compression" in spec:
+        from pkg_efficient.compress.rebuild import rebuild
+
+        model = rebuild(spec)
+    else:
+        model = build_from_config(from_dict(ModelConfig, {**spec, "init": None}))
+    try:
+        model.load_state_dict(state["state_dict"])
+    except RuntimeError as exc:
+        raise DataFormatError(path, f"state dict does not match its spec ({mismatch_summary(exc)})") from exc
+    return model, spec
 
 
 def to_device(model: nn.Module, device: torch.device) -> nn.Module:

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 from pkg_efficient.config import RunConfig
 from pkg_efficient.data.loaders import build_dataset
 from pkg_efficient.engine.evaluate import evaluate
-from pkg_efficient.engine.modelio import build_from_config, probe_input, save_model
+from pkg_efficient.engine.modelio import build_from_config, model_spec, probe_input, save_model
 from pkg_efficient.engine.optim import build_optimizer, lr_at, penalty_lambda
 from pkg_efficient.losses.shift_penalty import proximal_step, shift_penalty
 from pkg_efficient.ops.fold import shift_stats
@@ -158,9 +158,9 @@ def train(cfg: RunConfig, out: pathlib.Path, device: torch.device, resume: bool 
         result["ddp_replica_spread"] = float(hi - lo)
         log.info("world size %d, parameter checksum spread across ranks %.3g", info.world_size, float(hi - lo))
     if info.is_main:
-        save_model(out / "model.pt", model, cfg.model)
+        save_model(out / "model.pt", model, model_spec(model, cfg.model))  # a fine-tuned compressed model keeps its spec
         if ema is not None:
-            save_model(out / "model_ema.pt", ema.module, cfg.model)
+            save_model(out / "model_ema.pt", ema.module, model_spec(model, cfg.model))
         if metrics:
             metrics.close()
     dist.cleanup(info)
