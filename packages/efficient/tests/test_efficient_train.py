@@ -155,3 +155,16 @@ def test_each_model_family_overfits_a_tiny_set(cifar, name):
         acc = (m(x).argmax(1) == y).float().mean().item()
     assert loss.item() < 0.3 * first
     assert acc > max(0.8, acc0 + 0.3)
+
+
+def test_tensorboard_is_a_declared_extra_and_written(cifar, tmp_path):
+    """TensorBoard logs (issue 7, item 6) need the package's `tensorboard` extra; with it the run writes OUT/tb."""
+    import pathlib
+
+    import tomllib
+
+    meta = tomllib.loads((pathlib.Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert any(d.startswith("tensorboard") for d in meta["project"]["optional-dependencies"]["tensorboard"])
+    pytest.importorskip("tensorboard")
+    train(_cfg(cifar, epochs=1), tmp_path, torch.device("cpu"), model=_tiny())
+    assert any((tmp_path / "tb").glob("events.out.tfevents.*"))
