@@ -435,3 +435,26 @@ def test_train_without_validation_videos_says_so(tmp_path, capsys):
     capsys.readouterr()
     assert train.main(["--config", "tiny_motion", *small, "--out", str(tmp_path / "r")]) == 0
     assert "no validation videos" in capsys.readouterr().out  # was "best 1-clip val top-1 -1.0000"
+
+
+def test_eval_on_a_tree_with_only_the_val_csv_uses_the_checkpoints_classes(tmp_path, capsys):
+    import numpy as np
+
+    from pkg_video.data.fake import KINETICS_NAMES
+
+    root = tmp_path / "k"
+    data.main(["make-fake", "--out", str(root), "--classes", "3", "--train-per-class", "1", "--val-per-class", "1"])
+    small = {"root": str(root), "clip_len": 2, "frame_interval": 2, "train_scale": [16, 16], "crop_size": 16,
+             "val_short_side": 16, "test_short_side": 16, "test_clips": 1}
+    names = sorted(KINETICS_NAMES[:3])
+    ck = _tiny_checkpoint(tmp_path / "ck.pt", names, **small)
+    full = tmp_path / "full.npy"
+    assert eval_cli.main(["--checkpoint", str(ck), "--views", "1", "--save-scores", str(full), "--out",
+                          str(tmp_path / "a.json")]) == 0
+    (root / "annotations" / "train.csv").unlink()  # a copy with the val split only
+    (root / "annotations" / "test.csv").unlink()
+    assert eval_cli.main(["--checkpoint", str(ck), "--views", "1", "--save-scores", str(tmp_path / "v.npy"),
+                          "--out", str(tmp_path / "b.json")]) == 0
+    a, b = (json.loads((tmp_path / n).read_text()) for n in ("a.json", "b.json"))
+    assert b["videos"] == a["videos"] == 3 and b["top1"] == a["top1"]
+    np.testing.assert_array_equal(np.load(full), np.load(tmp_path / "v.npy"))

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
         from pkg_video.data.dataset import ClipDataset, build_samples, check_classes
 
-        samples, ds_classes, report = build_samples(cfg.data, args.split or cfg.data.val_split)
+        samples, ds_classes, report = build_samples(cfg.data, args.split or cfg.data.val_split, classes)
         check_classes(samples, ds_classes, classes, report.get("csv") or report.get("list") or cfg.data.root)
         samples = [s for s in samples if s.label >= 0][: args.max_videos]
         ds = ClipDataset(samples, cfg.data, "val")

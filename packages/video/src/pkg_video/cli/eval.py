@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         args.overrides.append("eval.mmaction_compat=true")
     cfg = config(args, base=ck_cfg)
     split = args.split or cfg.data.val_split
-    samples, ds_classes, report = build_samples(cfg.data, split)
+    samples, ds_classes, report = build_samples(cfg.data, split, classes)
     check_classes(samples, ds_classes, classes, report.get("csv") or report.get("list") or cfg.data.root)
     out = evaluate(model, samples, cfg.data, cfg.eval, len(classes), device, num_workers=args.workers,
                    desc=f"eval {split}")

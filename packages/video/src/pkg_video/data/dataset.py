@@ -25,12 +25,22 @@ from pkg_video.data.transforms import centre_transform, three_crop_transform, tr
 log = logging.getLogger(__name__)
 
 
-def build_samples(cfg: DataConfig, split: str) -> tuple[list[Sample], list[str], dict]:
-    """(samples with absolute paths, class names, report) for ``split`` of the configured dataset."""
+def build_samples(cfg: DataConfig, split: str, classes: list[str] | None = None) -> tuple[list[Sample], list[str], dict]:
+    """(samples with absolute paths, class names, report) for ``split`` of the configured dataset.
+
+    Kinetics labels are indices into the sorted class names of the train CSV; ``classes`` (a trained
+    model's class names) stands in for them when only the evaluated split's CSV is there.
+    """
     root = pathlib.Path(cfg.root)
     if cfg.dataset == "kinetics":
         ann = pathlib.Path(cfg.annotations) if cfg.annotations else root / "annotations"
-        samples, classes, rep = kinetics.build_split(ann, root, split)
+        known = None
+        if classes is not None and _named(classes) and split != "train":
+            try:
+                kinetics.find_csv(ann, "train")
+            except DataFormatError:
+                known = list(classes)
+        samples, classes, rep = kinetics.build_split(ann, root, split, known)
         return samples, classes, rep.as_dict()
     if cfg.dataset == "mit":
         return mit.build_split(root, split)
@@ -42,16 +52,18 @@ def build_samples(cfg: DataConfig, split: str) -> tuple[list[Sample], list[str],
     return samples, [str(i) for i in range(k)], {"list": lst, "rows": len(samples), "found": len(samples)}
 
 
+def _named(names: list[str]) -> bool:
+    """Class names, not the indices "0", "1", ... of a file list or of a checkpoint imported without names."""
+    return any(not n.isdigit() for n in names)
+
+
 def check_classes(samples: list[Sample], classes: list[str], model_classes: list[str], source) -> None:
     """The labels of ``samples`` (class list ``classes``) must mean the same as the model's classes.
 
     Class names are compared when both sides have names (a checkpoint imported without a class
     list, or a file list, has the indices "0", "1", ... only); every label must be a model class.
     """
-    def named(names: list[str]) -> bool:
-        return any(not n.isdigit() for n in names)
-
-    if named(classes) and named(model_classes) and list(classes) != list(model_classes):
+    if _named(classes) and _named(model_classes) and list(classes) != list(model_classes):
         diff = next((f"{a!r} vs {b!r}" for a, b in zip(classes, model_classes) if a != b), "a different count")
         raise DataFormatError(source, f"its {len(classes)} classes are not the model's {len(model_classes)} "
                               f"(first difference: {diff})")
