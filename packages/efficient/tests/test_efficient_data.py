@@ -117,3 +117,41 @@ def test_cifar_corrupt_pickle_and_bad_shape(tmp_path):
         pickle.dump({b"data": np.zeros((1, 100), np.uint8), b"labels": [0]}, fh, protocol=2)
     with pytest.raises(DataFormatError, match=r"data_batch_2: b'data' must be uint8 N x 3072"):
         read_cifar(tmp_path, "cifar10", "train")
+
+
+def test_ground_truth_blank_line_and_file_number_zero_are_problems(tmp_path):
+    """Line k labels image k: a blank line inside used to be skipped, shifting every later label;
+    ILSVRC2012_val_00000000 used to read the last line."""
+    root = write_fake_imagenet(tmp_path / "r", "raw")
+    gt = root / DEVKIT / "ILSVRC2012_validation_ground_truth.txt"
+    lines = gt.read_text().splitlines()
+    gt.write_text("\n".join([lines[0], ""] + lines[1:]) + "\n\n")  # blank line 2; trailing blank lines are fine
+    with pytest.raises(DataFormatError, match=r"ground_truth.txt:2: expected one ILSVRC2012_ID"):
+        read_imagenet(root, "val")
+    gt.write_text("\n".join(lines) + "\n\n")
+    assert len(read_imagenet(root, "val").samples) == len(lines)
+    (root / "val" / "ILSVRC2012_val_00000000.JPEG").write_bytes((root / "val" / "ILSVRC2012_val_00000001.JPEG").read_bytes())
+    with pytest.raises(DataFormatError, match="start at 00000001"):
+        read_imagenet(root, "val")
+
+
+def test_data_check_reports_every_problem(tmp_path, capsys):
+    """efficient-data check lists all problems of a split (it stopped at the first) and still prints statistics."""
+    from pkg_efficient.cli import data
+
+    root = write_fake_imagenet(tmp_path / "k", "kaggle")
+    sol = root / "LOC_val_solution.csv"
+    lines = sol.read_text().splitlines()
+    lines[2], lines[4] = "garbage", lines[4].split(",")[0] + ",n99999999 1 2 3 4"
+    sol.write_text("\n".join(lines) + "\n")
+    (root / "ILSVRC" / "Data" / "CLS-LOC" / "train" / "n00000001").mkdir()
+    assert data.main(["check", "--dataset", "imagenet", "--root", str(root)]) == 2
+    out = capsys.readouterr().out
+    assert "LOC_val_solution.csv:3:" in out and "LOC_val_solution.csv:5: unknown WNID" in out and "n00000001" in out
+    assert "train: 12 images" in out and "val: " in out and "5 problem(s) found" in out
+    c = write_fake_cifar(tmp_path / "c", "cifar10", n_train=10, n_test=4)
+    for name in ("data_batch_2", "data_batch_4"):
+        (c / name).write_bytes(b"junk")
+    assert data.main(["check", "--dataset", "cifar10", "--root", str(tmp_path / "c")]) == 2
+    out = capsys.readouterr().out
+    assert "data_batch_2" in out and "data_batch_4" in out and "train: 6 images" in out

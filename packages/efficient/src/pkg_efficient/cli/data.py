@@ -19,11 +19,13 @@ EXAMPLE = """examples:
 
 
 def _check(dataset: str, root: pathlib.Path, decode: bool) -> int:
-    problems = 0
+    """Statistics of every split, then every format problem found (the readers record and skip)."""
+    problems: list[DataFormatError] = []
     for split in ("train", "val"):
+        before = len(problems)
         try:
             if dataset == "imagenet":
-                s = read_imagenet(root, split)
+                s = read_imagenet(root, split, problems=problems)
                 counts = collections.Counter(y for _, y in s.samples)
                 print(f"{split}: {len(s.samples)} images, {len(counts)}/{len(s.classes)} classes present, layout {s.layout}, "
                       f"min/max per class {min(counts.values(), default=0)}/{max(counts.values(), default=0)}")
@@ -32,17 +34,18 @@ def _check(dataset: str, root: pathlib.Path, decode: bool) -> int:
                         try:
                             load_rgb(path)
                         except DataFormatError as exc:
-                            print(f"problem: {exc}")
-                            problems += 1
+                            problems.append(exc)
             else:
-                s = read_cifar(root, dataset, "train" if split == "train" else "test")
+                s = read_cifar(root, dataset, "train" if split == "train" else "test", problems=problems)
                 counts = collections.Counter(s.labels.tolist())
                 print(f"{split}: {len(s.labels)} images {s.images.shape[1:]}, {len(counts)}/{len(s.classes)} classes present")
-        except DataFormatError as exc:
+        except DataFormatError as exc:  # nothing of the split could be read (missing folder, meta file ...)
+            print(f"{split}: unreadable")
+            problems.append(exc)
+        for exc in problems[before:]:
             print(f"problem: {exc}")
-            problems += 1
-    print(f"{problems} problem(s) found")
-    return 0 if problems == 0 else 2
+    print(f"{len(problems)} problem(s) found")
+    return 0 if not problems else 2
 
 
 @entrypoint

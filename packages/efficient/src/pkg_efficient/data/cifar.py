@@ -67,8 +67,12 @@ def _names(path: pathlib.Path, meta: dict, key: bytes) -> list[str]:
     return [n.decode() if isinstance(n, bytes) else str(n) for n in meta[key]]
 
 
-def read_cifar(root: str | pathlib.Path, dataset: str = "cifar10", split: str = "train") -> CifarSplit:
-    """Decode one split to HWC uint8 images and int64 labels (errors name the file)."""
+def read_cifar(root: str | pathlib.Path, dataset: str = "cifar10", split: str = "train",
+               problems: list[DataFormatError] | None = None) -> CifarSplit:
+    """Decode one split to HWC uint8 images and int64 labels (errors name the file). With a
+    ``problems`` list (``efficient-data check``) a bad batch file is recorded there and skipped."""
+    from pkg_efficient.data.imagenet import report
+
     folder = find_root(root, dataset)
     files = FILES[dataset]
     if split not in ("train", "test"):
@@ -78,23 +82,38 @@ def read_cifar(root: str | pathlib.Path, dataset: str = "cifar10", split: str = 
     images, labels, names = [], [], []
     for fname in files[split]:
         path = folder / fname
-        d = _load(path)
-        for key in (b"data", LABEL_KEY[dataset]):
-            if key not in d:
-                raise DataFormatError(path, f"missing key {key!r}; keys are {sorted(d)}")
-        data = np.asarray(d[b"data"])
-        if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
-            raise DataFormatError(path, f"b'data' must be uint8 N x 3072, found {data.dtype} {data.shape}")
-        lab = np.asarray(d[LABEL_KEY[dataset]], dtype=np.int64)
-        if lab.shape != (data.shape[0],):
-            raise DataFormatError(path, f"{len(lab)} labels for {data.shape[0]} images")
-        if lab.size and (lab.min() < 0 or lab.max() >= len(classes)):
-            bad = int(np.nonzero((lab < 0) | (lab >= len(classes)))[0][0])
-            raise DataFormatError(path, f"label {int(lab[bad])} of image {bad} outside 0..{len(classes) - 1}")
+        try:
+            d, data, lab = _batch(path, dataset, len(classes))
+        except DataFormatError as exc:
+            report(problems, exc)
+            continue
         images.append(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
         labels.append(lab)
         names += [n.decode() if isinstance(n, bytes) else str(n) for n in d.get(b"filenames", [])]
+    if not images:  # every batch file was bad (collecting problems)
+        return CifarSplit(np.zeros((0, 32, 32, 3), np.uint8), np.zeros(0, np.int64), classes, [])
     return CifarSplit(np.concatenate(images), np.concatenate(labels), classes, names)
+
+
+def _batch(path: pathlib.Path, dataset: str, num_classes: int) -> tuple[dict, np.ndarray, np.ndarray]:
+    d = _load(path)
+    for key in (b"data", LABEL_KEY[dataset]):
+        if key not in d:
+            raise DataFormatError(path, f"missing key {key!r}; keys are {sorted(d)}")
+    data = np.asarray(d[b"data"])
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+        raise DataFormatError(path, f"b'data' must be uint8 N x 3072, found {data.dtype} {data.shape}")
+    try:
+        lab = np.asarray(d[LABEL_KEY[dataset]], dtype=np.int64)
+    except (TypeError, ValueError) as exc:
+        raise DataFormatError(path, f"labels are not a list of integers ({exc})") from exc
+    if lab.shape != (data.shape[0],):
+        raise DataFormatError(path, f"{len(lab)} labels for {data.shape[0]} images")
+    if lab.size and (lab.min() < 0 or lab.max() >= num_classes):
+        bad = np.nonzero((lab < 0) | (lab >= num_classes))[0]
+        raise DataFormatError(path, f"{len(bad)} label(s) outside 0..{num_classes - 1} (first: {int(lab[bad[0]])} "
+                                    f"of image {int(bad[0])})")
+    return d, data, lab
 
 
 def _dump(path: pathlib.Path, obj: dict) -> None:

@@ -26,6 +26,13 @@ KAGGLE = pathlib.Path("ILSVRC") / "Data" / "CLS-LOC"
 _VAL_RE = re.compile(r"ILSVRC2012_val_(\d{8})\.JPEG$", re.IGNORECASE)
 
 
+def report(problems: list[DataFormatError] | None, err: DataFormatError) -> None:
+    """Raise ``err``, or, when collecting (``efficient-data check``), record it and go on."""
+    if problems is None:
+        raise err
+    problems.append(err)
+
+
 @dataclasses.dataclass
 class ImageNetSplit:
     samples: list[tuple[pathlib.Path, int]]
@@ -57,12 +64,14 @@ def _images_in(folder: pathlib.Path) -> list[pathlib.Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMG_EXT)
 
 
-def _folder_samples(folder: pathlib.Path, classes: list[str]) -> list[tuple[pathlib.Path, int]]:
+def _folder_samples(folder: pathlib.Path, classes: list[str],
+                    problems: list[DataFormatError] | None = None) -> list[tuple[pathlib.Path, int]]:
     index = {w: i for i, w in enumerate(classes)}
     out = []
     for w in _class_folders(folder):
         if w not in index:
-            raise DataFormatError(folder / w, f"class folder {w!r} is not one of the {len(classes)} known WNIDs")
+            report(problems, DataFormatError(folder / w, f"class folder {w!r} is not one of the {len(classes)} known WNIDs"))
+            continue
         out += [(p, index[w]) for p in _images_in(folder / w)]
     return out
 
@@ -83,32 +92,49 @@ def read_meta_mat(path: pathlib.Path) -> dict[int, str]:
     return {i: w for i, w, k in zip(ids, wnids, kids) if k == 0}
 
 
-def read_val_ground_truth(path: pathlib.Path, num_ids: int) -> list[int]:
-    """One devkit ID (1..num_ids) per line, in validation file-number order."""
+def read_val_ground_truth(path: pathlib.Path, num_ids: int,
+                          problems: list[DataFormatError] | None = None) -> list[int | None]:
+    """One devkit ID (1..num_ids) per line, in validation file-number order: line k labels image k,
+    so a blank line inside the file is a problem (skipping it would shift every later label).
+    Collecting problems, a bad line's entry is None."""
     if not path.is_file():
         raise DataFormatError(path, "validation ground-truth file not found")
-    out = []
-    for lineno, fields in read_rows(path, delimiter=None, comment=None, min_fields=1, max_fields=1):
-        v = parse_field(path, lineno, "ILSVRC2012_ID", fields[0], int)
+    rows = list(read_rows(path, delimiter=None, comment=None, skip_blank=False))
+    while rows and not rows[-1][1]:  # blank lines at the very end are harmless
+        rows.pop()
+    out: list[int | None] = []
+    for lineno, fields in rows:
+        out.append(None)
+        if len(fields) != 1:
+            report(problems, DataFormatError(path, f"expected one ILSVRC2012_ID, found {len(fields)} fields", lineno))
+            continue
+        try:
+            v = parse_field(path, lineno, "ILSVRC2012_ID", fields[0], int)
+        except DataFormatError as exc:
+            report(problems, exc)
+            continue
         if not 1 <= v <= num_ids:
-            raise DataFormatError(path, f"ILSVRC2012_ID {v} outside 1..{num_ids}", lineno)
-        out.append(v)
+            report(problems, DataFormatError(path, f"ILSVRC2012_ID {v} outside 1..{num_ids}", lineno))
+            continue
+        out[-1] = v
     return out
 
 
-def read_synset_mapping(path: pathlib.Path) -> list[str]:
+def read_synset_mapping(path: pathlib.Path, problems: list[DataFormatError] | None = None) -> list[str]:
     """Kaggle ``LOC_synset_mapping.txt``: ``<wnid> <names>`` per line."""
     if not path.is_file():
         raise DataFormatError(path, "LOC_synset_mapping.txt not found")
     wnids = []
     for lineno, fields in read_rows(path, delimiter=None, comment=None, min_fields=1):
         if not re.fullmatch(r"n\d{8}", fields[0]):
-            raise DataFormatError(path, f"expected a WNID like n01440764, found {fields[0]!r}", lineno)
+            report(problems, DataFormatError(path, f"expected a WNID like n01440764, found {fields[0]!r}", lineno))
+            continue
         wnids.append(fields[0])
     return sorted(wnids)
 
 
-def read_val_solution(path: pathlib.Path, classes: list[str]) -> dict[str, int]:
+def read_val_solution(path: pathlib.Path, classes: list[str],
+                      problems: list[DataFormatError] | None = None) -> dict[str, int]:
     """Kaggle ``LOC_val_solution.csv``: ``ImageId,PredictionString``; first token = WNID."""
     if not path.is_file():
         raise DataFormatError(path, "LOC_val_solution.csv not found")
@@ -120,16 +146,20 @@ def read_val_solution(path: pathlib.Path, classes: list[str]) -> dict[str, int]:
                 raise DataFormatError(path, f"header must be ImageId,PredictionString, found {fields}", 1)
             continue
         if len(fields) != 2 or not fields[1].split():
-            raise DataFormatError(path, f"expected ImageId,PredictionString, found {','.join(fields)!r}", lineno)
+            report(problems, DataFormatError(path, f"expected ImageId,PredictionString, found {','.join(fields)!r}", lineno))
+            continue
         wnid = fields[1].split()[0]
         if wnid not in index:
-            raise DataFormatError(path, f"unknown WNID {wnid!r}", lineno)
+            report(problems, DataFormatError(path, f"unknown WNID {wnid!r}", lineno))
+            continue
         out[fields[0].strip()] = index[wnid]
     return out
 
 
-def read_imagenet(root: str | pathlib.Path, split: str = "val", layout: str = "auto") -> ImageNetSplit:
-    """List (path, class index) pairs of one split; every format problem raises DataFormatError."""
+def read_imagenet(root: str | pathlib.Path, split: str = "val", layout: str = "auto",
+                  problems: list[DataFormatError] | None = None) -> ImageNetSplit:
+    """List (path, class index) pairs of one split; a format problem raises DataFormatError, or,
+    with a ``problems`` list (``efficient-data check``), is recorded there and the item skipped."""
     root = pathlib.Path(root)
     if not root.is_dir():
         raise DataFormatError(root, "ImageNet root folder not found")
@@ -137,41 +167,50 @@ def read_imagenet(root: str | pathlib.Path, split: str = "val", layout: str = "a
         raise DataFormatError(root, f"unknown split {split!r} (train or val)")
     layout = detect_layout(root) if layout == "auto" else layout
     if layout == "kaggle":
-        classes = read_synset_mapping(root / "LOC_synset_mapping.txt")
+        classes = read_synset_mapping(root / "LOC_synset_mapping.txt", problems)
         base = root / KAGGLE / split
         if split == "train":
-            return ImageNetSplit(_folder_samples(base, classes), classes, layout)
-        sol = read_val_solution(root / "LOC_val_solution.csv", classes)
+            return ImageNetSplit(_folder_samples(base, classes, problems), classes, layout)
+        sol = read_val_solution(root / "LOC_val_solution.csv", classes, problems)
         samples = []
         for p in _images_in(base):
             if p.stem not in sol:
-                raise DataFormatError(root / "LOC_val_solution.csv", f"no label for validation image {p.name}")
+                report(problems, DataFormatError(root / "LOC_val_solution.csv", f"no label for validation image {p.name}"))
+                continue
             samples.append((p, sol[p.stem]))
         return ImageNetSplit(samples, classes, layout)
     if layout == "raw":
         id2wnid = read_meta_mat(root / DEVKIT / "meta.mat")
         classes = sorted(id2wnid.values())
         if split == "train":
-            return ImageNetSplit(_folder_samples(root / "train", classes), classes, layout)
+            return ImageNetSplit(_folder_samples(root / "train", classes, problems), classes, layout)
         gt_path = root / DEVKIT / "ILSVRC2012_validation_ground_truth.txt"
-        gt = read_val_ground_truth(gt_path, len(id2wnid))
+        gt = read_val_ground_truth(gt_path, len(id2wnid), problems)
         index = {w: i for i, w in enumerate(classes)}
         samples = []
         for p in _images_in(root / "val"):
             m = _VAL_RE.search(p.name)
             if not m:
-                raise DataFormatError(p, "validation file name is not ILSVRC2012_val_<8 digits>.JPEG")
+                report(problems, DataFormatError(p, "validation file name is not ILSVRC2012_val_<8 digits>.JPEG"))
+                continue
             num = int(m.group(1))
+            if num == 0:  # numbering starts at 1 (line 1 of the ground truth); 0 would read the last line
+                report(problems, DataFormatError(p, "validation file numbers start at 00000001"))
+                continue
             if num > len(gt):
-                raise DataFormatError(gt_path, f"has {len(gt)} lines but {p.name} needs line {num}")
+                report(problems, DataFormatError(gt_path, f"has {len(gt)} lines but {p.name} needs line {num}"))
+                continue
+            if gt[num - 1] is None:  # a bad line, already reported
+                continue
             wnid = id2wnid.get(gt[num - 1])
             if wnid is None:
-                raise DataFormatError(gt_path, f"ILSVRC2012_ID {gt[num - 1]} is not a leaf synset of meta.mat", num)
+                report(problems, DataFormatError(gt_path, f"ILSVRC2012_ID {gt[num - 1]} is not a leaf synset of meta.mat", num))
+                continue
             samples.append((p, index[wnid]))
         return ImageNetSplit(samples, classes, layout)
     if layout == "folder":
         classes = _class_folders(root / "train") if (root / "train").is_dir() else _class_folders(root / "val")
-        return ImageNetSplit(_folder_samples(root / split, classes), classes, layout)
+        return ImageNetSplit(_folder_samples(root / split, classes, problems), classes, layout)
     raise DataFormatError(root, f"unknown layout {layout!r} (auto, raw, folder, kaggle)")
 
 
