@@ -191,6 +191,7 @@ def test_eval_counts_undecodable_video_with_uniform_scores(tmp_path):
     ("model.width=0", "width must be >= 1"),
     ("model.dropout=1.5", "dropout must be in [0, 1)"),
     ("model.stage_blocks=[0,1,1,1]", "stage_blocks"),
+    ("model.selected=[[0,2,0],[1,0,1,0],[1,0,1,0,1,0],[1,0,1]]", "0/1 mask"),
     ("train.batch_size=0", "batch_size must be >= 1"),
     ("train.epochs=-1", "epochs must be >= 1"),
     ("train.base_lr=-0.1", "base_lr must be positive"),

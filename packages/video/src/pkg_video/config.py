@@ -48,6 +48,8 @@ class ModelConfig:
             raise ValueError(f"head_init_std must be >= 0, got {self.head_init_std}")
         if self.stage_blocks is not None and (not self.stage_blocks or min(self.stage_blocks) < 1):
             raise ValueError(f"stage_blocks must list >= 1 block per stage, got {self.stage_blocks}")
+        if self.selected is not None and any(v not in (0, 1) for m in self.selected for v in m):
+            raise ValueError(f"selected is a 0/1 mask per stage (1 = CoST / 3-D block), got {self.selected}")
 
 
 @dataclasses.dataclass(frozen=True)
