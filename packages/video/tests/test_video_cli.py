@@ -459,3 +459,12 @@ def test_eval_on_a_tree_with_only_the_val_csv_uses_the_checkpoints_classes(tmp_p
     a, b = (json.loads((tmp_path / n).read_text()) for n in ("a.json", "b.json"))
     assert b["videos"] == a["videos"] == 3 and b["top1"] == a["top1"]
     np.testing.assert_array_equal(np.load(full), np.load(tmp_path / "v.npy"))
+
+
+def test_check_with_annotations_elsewhere_needs_no_dataset_flag(tmp_path, capsys):
+    root = tmp_path / "k"
+    data.main(["make-fake", "--out", str(root), "--classes", "2", "--train-per-class", "1", "--val-per-class", "1"])
+    (root / "annotations").rename(tmp_path / "csvs")
+    capsys.readouterr()
+    assert data.main(["check", "--root", str(root), "--annotations", str(tmp_path / "csvs")]) == 0
+    assert "train: 2 rows, 2 videos found" in capsys.readouterr().out

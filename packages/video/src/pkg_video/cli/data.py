@@ -129,7 +129,7 @@ def check(args) -> int:
 
     if not args.root.is_dir():
         raise DataFormatError(args.root, "dataset folder not found")
-    dataset = args.dataset or _detect(args.root)
+    dataset = args.dataset or ("kinetics" if args.annotations else _detect(args.root))
     problems = 0
     any_split = False
     reported: dict[str, DataFormatError] = {}  # format problems; the MiT categories file is read once per split
