@@ -193,3 +193,23 @@ def test_finetune_a_compressed_checkpoint_with_model_init(tmp_path, capsys):
     tuned, tspec = load_model(tmp_path / "ft" / "model.pt")  # rebuilds as the compressed model
     assert "compression" in tspec
     assert sum(p.numel() for p in tuned.parameters()) == sum(p.numel() for p in small.parameters())
+
+
+def test_spec_flags_and_schedule_values(capsys):
+    """Spec §2.2/§2.8/§4.3 name --shift-penalty, --penalty-weighting and --include-1x1; §2.6 wants wd 1e-4
+    for CSC expansion >= 6; §3.6/§4.5 fine-tune CIFAR at lr 0.01 (ImageNet 1e-3)."""
+    import yaml
+
+    from pkg_efficient.config import CompressConfig, finetune_lr
+
+    with pytest.raises(SystemExit):
+        train.main(["--config", "ssl_ablation_cifar", "--shift-penalty", "1e-3", "--penalty-weighting", "hw", "--print-config"])
+    cfg = yaml.safe_load(capsys.readouterr().out)
+    assert cfg["train"]["shift_penalty"] == 1e-3 and cfg["train"]["penalty_weighting"] == "hw"
+    assert cfg["model"]["expansion"] >= 6 and cfg["train"]["weight_decay"] == 1e-4
+    with pytest.raises(SystemExit):
+        compress.main(["fga", "--arch", "vgg16_cifar", "--include-1x1", "--print-config"])
+    assert yaml.safe_load(capsys.readouterr().out)["include_1x1"] is True
+    assert finetune_lr(CompressConfig(dataset="cifar10")) == 0.01
+    assert finetune_lr(CompressConfig(dataset="imagenet")) == 0.001
+    assert finetune_lr(CompressConfig(dataset="cifar10", finetune_lr=0.05)) == 0.05

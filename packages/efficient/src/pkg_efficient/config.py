@@ -126,9 +126,16 @@ class CompressConfig:
     tensor_backend: Literal["torch", "tensorly"] = "torch"  # tucker / cp solver (tensorly: optional extra)
     jacobian_samples: int = 0  # [C] images for the input-output Jacobian spectrum (expensive; 0 = off)
     finetune_epochs: int = 0
-    finetune_lr: float = 0.001
+    finetune_lr: float | None = None  # [C] None: 1e-3 on ImageNet, 1e-2 on CIFAR (spec §3.6, §4.5)
     batch_size: int = 64
     seed: int = 0
+
+
+def finetune_lr(cfg: CompressConfig) -> float:
+    """Fine-tuning learning rate after compression: the configured one, else the spec's per dataset."""
+    if cfg.finetune_lr is not None:
+        return cfg.finetune_lr
+    return 0.01 if cfg.dataset.startswith("cifar") else 0.001
 
 
 def _need(ok: bool, key: str, problem: str) -> None:
@@ -192,5 +199,5 @@ def check_compress_config(cfg: CompressConfig) -> None:
           f"must be in (0, 1) (fraction of M-Adds removed), got {cfg.target_reduction}")
     _need(cfg.jacobian_samples >= 0, "jacobian_samples", f"must be >= 0 (0 = off), got {cfg.jacobian_samples}")
     _need(cfg.finetune_epochs >= 0, "finetune_epochs", f"must be >= 0, got {cfg.finetune_epochs}")
-    _need(cfg.finetune_lr > 0, "finetune_lr", f"must be positive, got {cfg.finetune_lr}")
+    _need(cfg.finetune_lr is None or cfg.finetune_lr > 0, "finetune_lr", f"must be positive, got {cfg.finetune_lr}")
     _need(cfg.batch_size >= 1, "batch_size", f"must be at least 1, got {cfg.batch_size}")

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--input", type=int, default=224)
     p.add_argument("--threads", type=int, default=0, help="0 = all")
     p.add_argument("--batch", default="1", help="comma-separated batch sizes")
-    p.add_argument("--repeat", type=int, default=20)
+    p.add_argument("--repeat", type=int, default=50, help="timed runs per model (median; spec: >= 50)")
     args = p.parse_args(argv)
     try:
         batches = [int(v) for v in args.batch.split(",")]

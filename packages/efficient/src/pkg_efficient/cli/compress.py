@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rank-rule", choices=["energy", "full", "accuracy"], help="LDRF d_l rule (default energy)")
     p.add_argument("--no-refit-R", dest="no_refit_r", action="store_true", help="LDRF: keep R'_l = rows of R_l")
     p.add_argument("--reinsert-bn", action="store_true", help="pruning: identity BN after each recomposed conv")
+    p.add_argument("--include-1x1", action="store_true", help="FGA / decompositions: also decompose 1x1 convs")
     p.add_argument("--eval-samples", type=int, default=None, help="evaluate on the first N validation images only")
     args = p.parse_args(argv)
     resolve_recipe(args)
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             "target_speedup": args.target_speedup, "calib_images": args.calib_images,
             "finetune_epochs": args.finetune_epochs, "seed": args.seed, "alt_iters": args.alt_iters,
             "rank_rule": args.rank_rule, "refit_r": False if args.no_refit_r else None,
-            "reinsert_bn": True if args.reinsert_bn else None}
+            "reinsert_bn": True if args.reinsert_bn else None, "include_1x1": True if args.include_1x1 else None}
     if args.widths is not None:
         if not args.widths.is_file():
             raise FileNotFoundError(2, "widths file not found", str(args.widths))

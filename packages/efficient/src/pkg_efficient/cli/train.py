@@ -27,10 +27,17 @@ def main(argv: list[str] | None = None) -> int:
     p = make_parser("efficient-train", "Train an SSL / FE-Net / Shift-ResNet / VGG model.\n\n" + EXAMPLE)
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt when it exists")
     p.add_argument("--data", help="dataset root (same as --set data.root=...)")
+    p.add_argument("--shift-penalty", type=float, help="SSL penalty lambda (same as --set train.shift_penalty=...)")
+    p.add_argument("--penalty-weighting", choices=["none", "hw"],
+                   help="weight each layer's penalty by its map area H*W (same as --set train.penalty_weighting=...)")
     args = p.parse_args(argv)
     resolve_recipe(args)
     if args.data:
         args.overrides.append(f"data.root={args.data}")
+    if args.shift_penalty is not None:
+        args.overrides.append(f"train.shift_penalty={args.shift_penalty}")
+    if args.penalty_weighting is not None:
+        args.overrides.append(f"train.penalty_weighting={args.penalty_weighting}")
     if args.seed is not None:
         args.overrides.append(f"seed={args.seed}")
     cfg = config_from_args(RunConfig, args)

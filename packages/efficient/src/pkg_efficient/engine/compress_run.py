@@ -16,7 +16,7 @@ from pkg_efficient.compress.apply import PRUNE_METHODS, compress_resnet, compres
 from pkg_efficient.compress.chain import ChainOptions
 from pkg_efficient.compress.fga import degeneracy, equivalent_weight, jacobian_spectrum
 from pkg_efficient.compress.tensor_decomp import cp_weight, tucker2_weight
-from pkg_efficient.config import CompressConfig, DataConfig, ModelConfig, RunConfig, TrainConfig
+from pkg_efficient.config import CompressConfig, DataConfig, ModelConfig, RunConfig, TrainConfig, finetune_lr
 from pkg_efficient.data.loaders import build_dataset
 from pkg_efficient.engine.evaluate import evaluate
 from pkg_efficient.engine.modelio import load_model, load_weights_into, probe_input, save_model
@@ -180,7 +180,7 @@ def run(cfg: CompressConfig, out: pathlib.Path, eval_samples: int | None = None,
             rc = RunConfig(model=ModelConfig(name=cfg.arch, num_classes=cfg.num_classes),
                            data=DataConfig(dataset=cfg.dataset, root=cfg.data_root, input_size=cfg.input_size,
                                            batch_size=cfg.batch_size, workers=0, max_val_samples=eval_samples),
-                           train=TrainConfig(epochs=cfg.finetune_epochs, lr=cfg.finetune_lr, nesterov=False,
+                           train=TrainConfig(epochs=cfg.finetune_epochs, lr=finetune_lr(cfg), nesterov=False,
                                              weight_decay=5e-4 if cfg.arch.startswith("vgg") else 1e-4, warmup_epochs=0,
                                              label_smoothing=0.0, shift_penalty=0.0), seed=cfg.seed)
             curve: list[dict] = []
