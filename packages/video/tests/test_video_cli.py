@@ -468,3 +468,22 @@ def test_check_with_annotations_elsewhere_needs_no_dataset_flag(tmp_path, capsys
     capsys.readouterr()
     assert data.main(["check", "--root", str(root), "--annotations", str(tmp_path / "csvs")]) == 0
     assert "train: 2 rows, 2 videos found" in capsys.readouterr().out
+
+
+def test_output_path_of_the_wrong_kind_is_refused_before_any_work(tmp_path, capsys):
+    f = tmp_path / "afile"
+    f.write_text("x")
+    ck = str(tmp_path / "missing.pt")  # never read: the output is checked first
+    for main, argv in ((train.main, ["--config", "tiny_motion", "--out", str(f)]),
+                       (coef.main, ["--checkpoint", ck, "--out", str(f)]),
+                       (export.main, ["--checkpoint", ck, "--out", str(f)]),
+                       (demo.main, ["--out", str(f)]),
+                       (data.main, ["make-fake", "--out", str(f)])):
+        _one_line_error(capsys, main(argv), "afile: is a file")  # was a FileExistsError traceback
+    d = tmp_path / "adir"
+    d.mkdir()
+    for main, argv in ((eval_cli.main, ["--checkpoint", ck, "--out", str(d)]),
+                       (infer.main, ["x.mp4", "--checkpoint", ck, "--picture", str(d)]),
+                       (data.main, ["prepare", "--root", str(tmp_path), "--out", str(d)])):
+        _one_line_error(capsys, main(argv), "adir: is a folder")
+    assert f.read_text() == "x" and list(d.iterdir()) == []

@@ -59,3 +59,15 @@ def check_min(args: argparse.Namespace, **minimum: float) -> None:
         v = getattr(args, name, None)
         if v is not None and v < lo:
             raise PkgError(f"--{name.replace('_', '-')} must be >= {lo:g}, got {v:g}")
+
+
+def check_outputs(*, dirs=(), files=()) -> None:
+    """Before any work: an output folder must not be an existing file, an output file not a folder."""
+    import pathlib
+
+    for d in dirs:
+        if d is not None and pathlib.Path(d).exists() and not pathlib.Path(d).is_dir():
+            raise PkgError(f"{d}: is a file; this output is a folder (give a folder name)")
+    for f in files:
+        if f is not None and pathlib.Path(f).is_dir():
+            raise PkgError(f"{f}: is a folder; this output is a file (give a file name)")

@@ -7,7 +7,7 @@ import pathlib
 from pkg_shared.cli import entrypoint, make_parser, resolve_device
 from pkg_shared.errors import PkgError
 from pkg_shared.fsutil import atomic_write_json, atomic_write_text
-from pkg_video.cli._common import check_min, config
+from pkg_video.cli._common import check_min, check_outputs, config
 
 EXAMPLE = """examples:
   video-coef --checkpoint runs/costa/best.pt --out coef_costa          # CoST(a): from the parameters
@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-plot", action="store_true")
     args = p.parse_args(argv)
     check_min(args, max_videos=1)
+    check_outputs(dirs=[args.out])
     from pkg_video.analysis import coefficients as co
     from pkg_video.engine.checkpoint import load_trained
     from pkg_video.models import cost_layers

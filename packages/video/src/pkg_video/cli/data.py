@@ -70,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--crf", type=int, default=23)
     sp.add_argument("--jobs", type=int, default=1, help="files encoded in parallel")
     args = p.parse_args(argv)
+    from pkg_video.cli._common import check_outputs
+
+    if args.cmd in ("make-fake", "reencode"):
+        check_outputs(dirs=[args.out])
+    elif args.cmd in ("prepare", "check-videos"):
+        check_outputs(files=[args.out])
     if getattr(args, "decode", False) or getattr(args, "check_decode", False) or args.cmd == "check-videos":
         from pkg_shared.io.clip import resolve
 

@@ -13,7 +13,7 @@ from pkg_shared.cli import entrypoint, make_parser
 from pkg_shared.config import load_config
 from pkg_shared.errors import PkgError
 from pkg_shared.fsutil import atomic_write_json
-from pkg_video.cli._common import check_min
+from pkg_video.cli._common import check_min, check_outputs
 
 EXAMPLE = """example:
   video-demo --out demo_out          # about a minute on 2 CPU cores
@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 2 <= args.classes <= 8:
         raise PkgError(f"--classes must be between 2 and 8, got {args.classes}")
     out = args.out or pathlib.Path("video_demo")
+    check_outputs(dirs=[out])
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     torch.set_num_threads(1)  # tiny tensors: one thread is as fast and never oversubscribes

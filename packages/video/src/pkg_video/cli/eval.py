@@ -9,7 +9,7 @@ import numpy as np
 
 from pkg_shared.cli import entrypoint, make_parser, resolve_device
 from pkg_shared.logging import setup
-from pkg_video.cli._common import check_min, config, emit_json
+from pkg_video.cli._common import check_min, check_outputs, config, emit_json
 
 EXAMPLE = """examples:
   video-eval --checkpoint runs/costb/best.pt --views 30 --out costb_val.json
@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=0)
     args = p.parse_args(argv)
     check_min(args, workers=0)
+    check_outputs(files=[args.out, args.save_scores, args.submission])
     return run(args)
 
 

@@ -9,7 +9,7 @@ import torch
 from pkg_shared.cli import entrypoint, make_parser
 from pkg_shared.errors import PkgError
 from pkg_shared.fsutil import atomic_write_json
-from pkg_video.cli._common import check_min
+from pkg_video.cli._common import check_min, check_outputs
 
 EXAMPLE = """examples:
   video-export --checkpoint runs/costa/best.pt --format onnx --out export/
@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tolerance", type=float, default=1e-4, help="max allowed |exported - PyTorch|")
     args = p.parse_args(argv)
     check_min(args, frames=1, size=1, tolerance=0)
+    check_outputs(dirs=[args.out])
     if args.format in ("onnx", "both"):  # before anything is written
         from pkg_shared.errors import require
 

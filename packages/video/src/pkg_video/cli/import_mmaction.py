@@ -14,7 +14,7 @@ from pkg_shared.cli import entrypoint, make_parser
 from pkg_shared.config import to_dict
 from pkg_shared.engine import save_checkpoint
 from pkg_shared.errors import DataFormatError
-from pkg_video.cli._common import config
+from pkg_video.cli._common import check_outputs, config
 
 RENAME: dict[str, str] = {}  # MMAction2 name -> ours (identical today; kept as the one place to extend)
 IGNORE_SUFFIXES = ("num_batches_tracked",)
@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="class names, one per line, in index order (e.g. MMAction2's label_map_k400.txt; default: indices)")
     p.add_argument("--out", type=pathlib.Path, help="our checkpoint file to write (default: CHECKPOINT.pkgvideo.pt)")
     args = p.parse_args(argv)
+    check_outputs(files=[args.out])
     from pkg_video.models import build_model
 
     cfg = config(args)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pkg_shared.cli import entrypoint, make_parser, resolve_device
-from pkg_video.cli._common import check_min, config, emit_json
+from pkg_video.cli._common import check_min, check_outputs, config, emit_json
 
 EXAMPLE = """examples:
   video-infer --checkpoint runs/costb/best.pt my_video.mp4
@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="JSON file (default: stdout)")
     args = p.parse_args(argv)
     check_min(args, topk=1)
+    check_outputs(files=[args.out, args.picture])
     from pkg_video.engine.checkpoint import load_trained
     from pkg_video.engine.infer import picture_format, predict, save_picture
 

@@ -8,7 +8,7 @@ import shutil
 from pkg_shared.cli import entrypoint, make_parser, resolve_device
 from pkg_shared.errors import PkgError
 from pkg_shared.logging import setup
-from pkg_video.cli._common import check_min, config
+from pkg_video.cli._common import check_min, check_outputs, config
 from pkg_video.config import list_recipes
 
 EXAMPLE = """examples:
@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         args.overrides.append(f"train.seed={args.seed}")
     cfg = config(args)
     out = args.out or pathlib.Path("runs") / cfg.model.arch
+    check_outputs(dirs=[out])
     resume = args.resume
     if resume == "auto":
         resume = str(out / "last.pt") if (out / "last.pt").is_file() else None
