@@ -213,3 +213,22 @@ def test_spec_flags_and_schedule_values(capsys):
     assert finetune_lr(CompressConfig(dataset="cifar10")) == 0.01
     assert finetune_lr(CompressConfig(dataset="imagenet")) == 0.001
     assert finetune_lr(CompressConfig(dataset="cifar10", finetune_lr=0.05)) == 0.05
+
+
+def test_model_name_must_match_the_checkpoint_and_odd_inputs(tmp_path, capsys):
+    """--model that contradicts a self-describing checkpoint used to be ignored silently; a JSON
+    that is not an object crashed efficient-vis; make-fake with -1 images crashed."""
+    from pkg_efficient.config import ModelConfig
+    from pkg_efficient.engine.modelio import build_from_config, save_model
+
+    mcfg = ModelConfig(name="resnet20", num_classes=10)
+    save_model(tmp_path / "r.pt", build_from_config(mcfg), mcfg)
+    assert count.main(["--model", "vgg16", "--weights", str(tmp_path / "r.pt"), "--input", "32"]) == 2
+    assert "holds a resnet20 model" in _err(capsys)
+    assert count.main(["--model", "resnet20", "--weights", str(tmp_path / "r.pt"), "--input", "32", "--json"]) == 0
+    capsys.readouterr()
+    (tmp_path / "rep.json").write_text("3")
+    assert vis.main(["tradeoff", str(tmp_path / "rep.json"), "--out", str(tmp_path / "t.png")]) == 2
+    assert "rep.json" in _err(capsys)
+    assert data.main(["make-fake", "--dataset", "cifar10", "--n-train", "-1", "--out", str(tmp_path / "c")]) == 2
+    assert "--n-train" in _err(capsys) and not (tmp_path / "c").exists()

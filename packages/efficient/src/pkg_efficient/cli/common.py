@@ -49,6 +49,9 @@ def get_model(model: str | None, weights: str | None, num_classes: int | None = 
             kw["num_classes"] = num_classes
         fallback = ModelConfig(**kw) if model else None
         m, spec = load_model(weights, fallback)
+        held = spec.get("name") or (spec.get("base") or {}).get("name")
+        if model and held and held != model:
+            raise ConfigError(f"{weights}: holds a {held} model, not --model {model} (leave out --model)")
         return m.eval(), spec
     if model is None:
         raise ConfigError("give --model NAME and/or --weights FILE")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import collections
 import pathlib
 
@@ -9,7 +10,7 @@ from pkg_efficient.data.cifar import read_cifar, write_fake_cifar
 from pkg_efficient.data.fake import write_fake_imagenet
 from pkg_efficient.data.imagenet import load_rgb, read_imagenet
 from pkg_shared.cli import entrypoint, make_parser
-from pkg_shared.errors import DataFormatError
+from pkg_shared.errors import ConfigError, DataFormatError
 
 EXAMPLE = """examples:
   efficient-data make-fake --dataset imagenet --layout kaggle --out /tmp/fake_imagenet
@@ -53,22 +54,30 @@ def main(argv: list[str] | None = None) -> int:
     p = make_parser("efficient-data", "Dataset tools (official layouts of ImageNet ILSVRC-2012 and CIFAR).\n\n" + EXAMPLE,
                     config=False, out=False, device=False, seed=False)
     sub = p.add_subparsers(dest="cmd", required=True)
-    c = sub.add_parser("check", help="per-split statistics and every format problem found")
+    c = sub.add_parser("check", help="per-split statistics and every format problem found",
+                       description="Per-split statistics and every format problem found (exit 2 if any).\n\n"
+                                   "example:\n  efficient-data check --dataset cifar10 --root /data/cifar",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("--dataset", choices=["imagenet", "cifar10", "cifar100"], default="imagenet")
     c.add_argument("--root", type=pathlib.Path, required=True)
     c.add_argument("--decode", action="store_true", help="also decode every image (slow)")
-    f = sub.add_parser("make-fake", help="write a tiny dataset in exactly the official format")
+    f = sub.add_parser("make-fake", help="write a tiny dataset in exactly the official format",
+                       description="Write a tiny dataset in exactly the official format.\n\n"
+                                   "example:\n  efficient-data make-fake --dataset imagenet --layout raw --out /tmp/in",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     f.add_argument("--dataset", choices=["imagenet", "cifar10", "cifar100"], default="cifar10")
     f.add_argument("--layout", choices=["raw", "folder", "kaggle"], default="raw")
     f.add_argument("--out", type=pathlib.Path, required=True)
-    f.add_argument("--n-train", type=int, default=20)
-    f.add_argument("--n-test", type=int, default=20)
+    f.add_argument("--n-train", type=int, default=20, help="CIFAR only (the ImageNet fixture has 3 images per class)")
+    f.add_argument("--n-test", type=int, default=20, help="CIFAR only")
     f.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     if args.cmd == "check":
         if not args.root.exists():
             raise DataFormatError(args.root, "dataset root not found")
         return _check(args.dataset, args.root, args.decode)
+    if args.n_train < 1 or args.n_test < 1:
+        raise ConfigError(f"--n-train and --n-test must be at least 1, got {args.n_train} and {args.n_test}")
     if args.dataset == "imagenet":
         root = write_fake_imagenet(args.out, args.layout, seed=args.seed)
     else:

@@ -23,8 +23,10 @@ def _read_report(path: pathlib.Path) -> dict:
         rep = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DataFormatError(path, f"not valid JSON ({exc})", getattr(exc, "lineno", None)) from exc
+    if not isinstance(rep, dict):
+        raise DataFormatError(path, f"not an efficient-compress report (a JSON {type(rep).__name__}, not an object)")
     missing = [k for k in ("method", "madds_M", "speedup_theoretical", "logit_rel_error_calib") if k not in rep]
-    if not isinstance(rep, dict) or missing:
+    if missing:
         raise DataFormatError(path, f"not an efficient-compress report (missing {', '.join(missing)})")
     return rep
 
