@@ -487,3 +487,19 @@ def test_output_path_of_the_wrong_kind_is_refused_before_any_work(tmp_path, caps
                        (data.main, ["prepare", "--root", str(tmp_path), "--out", str(d)])):
         _one_line_error(capsys, main(argv), "adir: is a folder")
     assert f.read_text() == "x" and list(d.iterdir()) == []
+
+
+def test_inconsistent_checkpoints_are_one_line_errors(tmp_path, capsys):
+    good = _tiny_checkpoint(tmp_path / "good.pt", ["a", "b"])
+    blob = torch.load(good, weights_only=True)
+    variants = {
+        "oldcfg.pt": ({**blob, "config": {**blob["config"], "train": {**blob["config"]["train"], "oldkey": 1}}},
+                      "stored config does not fit"),
+        "noweight.pt": ({**blob, "model": {k: v for k, v in blob["model"].items() if k != "cls_head.fc_cls.bias"}},
+                        "cls_head.fc_cls.bias"),
+        "classes.pt": ({**blob, "classes": ["a"]}, "1 class names for a model with 2 classes"),
+    }
+    for name, (ck, needle) in variants.items():
+        torch.save(ck, tmp_path / name)
+        rc = infer.main(["x.mp4", "--checkpoint", str(tmp_path / name)])
+        _one_line_error(capsys, rc, name, needle)

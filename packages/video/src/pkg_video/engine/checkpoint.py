@@ -6,7 +6,7 @@ import torch
 
 from pkg_shared.config import from_dict
 from pkg_shared.engine import load_checkpoint
-from pkg_shared.errors import DataFormatError
+from pkg_shared.errors import ConfigError, DataFormatError
 from pkg_video.config import Config
 from pkg_video.models import build_model
 
@@ -27,12 +27,19 @@ def load_trained(path: str, device: torch.device | str = "cpu") -> tuple[torch.n
     if not isinstance(ck, dict) or "model" not in ck or "config" not in ck:
         raise DataFormatError(path, "not a pkg-video checkpoint (needs 'model' and 'config'; "
                               "convert MMAction2 checkpoints with video-import-mmaction)")
-    cfg = from_dict(Config, ck["config"])
+    try:
+        cfg = from_dict(Config, ck["config"])
+    except ConfigError as exc:  # e.g. written by another version of pkg-video
+        raise DataFormatError(path, f"its stored config does not fit this pkg-video ({exc})") from None
     cfg_model = cfg.model.__class__(**{**cfg.model.__dict__, "pretrained": None})
     model = build_model(cfg_model)
     try:
         model.load_state_dict(ck["model"])
     except RuntimeError as exc:
-        raise DataFormatError(path, f"weights do not match the stored config ({str(exc).splitlines()[0]})") from exc
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        detail = lines[1] if len(lines) > 1 else lines[0] if lines else type(exc).__name__
+        raise DataFormatError(path, f"weights do not match the stored config ({detail[:300]})") from None
     classes = list(ck.get("classes") or [str(i) for i in range(cfg.model.num_classes)])
+    if len(classes) != cfg.model.num_classes:
+        raise DataFormatError(path, f"{len(classes)} class names for a model with {cfg.model.num_classes} classes")
     return model.to(device).eval(), cfg, classes
