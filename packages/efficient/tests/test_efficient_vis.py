@@ -91,3 +91,13 @@ def test_spectrum_of_a_plain_model_is_refused(tmp_path, capsys):
     assert "not a decomposed checkpoint" in _err(capsys)
     assert vis_cli.main(["shifts", "--model", "resnet20", "--out", str(tmp_path / "s.png")]) == 2
     assert "no learnable/grouped shift layers" in _err(capsys)
+
+
+def test_labels_of_coincident_points_are_stacked():
+    """The demo's four pruners sit at the same M-Adds: their labels used to be printed on top of each other."""
+    from pkg_efficient.vis import label_offsets
+
+    pts = [{"madds_M": 2.53, "value": v} for v in (0.028, 0.017, 0.027, 0.027)] + [{"madds_M": 1.5, "value": 0.8}]
+    offs = label_offsets(pts)
+    assert len({o[1] for o in offs[:4]}) == 4  # four distinct heights
+    assert offs[4][1] == 4

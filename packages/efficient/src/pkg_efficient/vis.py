@@ -79,16 +79,32 @@ def plot_shifts(model: nn.Module, path: pathlib.Path, title: str = "") -> pathli
     return _save(fig, path)
 
 
+def label_offsets(points: list[dict], near: float = 0.06, step: int = 11) -> list[tuple[int, int]]:
+    """Label offsets (points) that stack the labels of points lying close together (same M-Adds,
+    similar value: the pruners at one speed-up) instead of printing them on top of each other."""
+    xs = [p["madds_M"] for p in points]
+    ys = [p["value"] for p in points]
+    sx = (max(xs) - min(xs)) or 1.0 if xs else 1.0
+    sy = (max(ys) - min(ys)) or 1.0 if ys else 1.0
+    out: list[tuple[int, int]] = []
+    for i in range(len(points)):
+        k = sum(1 for j in range(i) if abs(xs[i] - xs[j]) / sx < near and abs(ys[i] - ys[j]) / sy < near)
+        right = xs and (xs[i] - min(xs)) / sx > 0.75  # near the right edge: label to the left of the point
+        out.append((-8 if right else 5, 4 + step * k))
+    return out
+
+
 def plot_tradeoff(points: list[dict], path: pathlib.Path, ylabel: str, title: str = "",
                   baseline: dict | None = None) -> pathlib.Path:
     """Scatter of ``value`` against ``madds_M`` per method; ours (LDRF, FGA) as stars."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for p in points:
+    for p, off in zip(points, label_offsets(points)):
         ours = p["method"] in OURS
         ax.scatter(p["madds_M"], p["value"], marker="*" if ours else "o", s=150 if ours else 60,
                    color="tab:red" if ours else "tab:blue", zorder=3)
-        ax.annotate(p.get("label", p["method"]), (p["madds_M"], p["value"]), textcoords="offset points", xytext=(5, 4))
+        ax.annotate(p.get("label", p["method"]), (p["madds_M"], p["value"]), textcoords="offset points", xytext=off,
+                    fontsize=9, ha="right" if off[0] < 0 else "left", arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.6} if off[1] > 4 else None)
     if baseline is not None:
         ax.scatter(baseline["madds_M"], baseline["value"], marker="s", color="black", zorder=3)
         ax.annotate("original", (baseline["madds_M"], baseline["value"]), textcoords="offset points", xytext=(5, -12))
