@@ -183,9 +183,14 @@ def test_finetune_a_compressed_checkpoint_with_model_init(tmp_path, capsys):
     assert data.main(["make-fake", "--dataset", "cifar10", "--out", str(tmp_path / "c")]) == 0
     assert compress.main(["l1", "--arch", "vgg16_cifar", "--weights", str(tmp_path / "vgg.pt"), "--dataset", "cifar10",
                           "--data", str(tmp_path / "c"), "--input-size", "32", "--num-classes", "10", "--target-speedup", "2",
-                          "--calib-images", "8", "--eval-samples", "8", "--set", "positions=2",
+                          "--calib-images", "8", "--eval-samples", "8", "--set", "positions=2", "--finetune-epochs", "1",
                           "--out", str(tmp_path / "cmp")]) == 0
     small, spec = load_model(tmp_path / "cmp" / "compressed.pt")
+    rep = json.loads((tmp_path / "cmp" / "report.json").read_text())
+    drop = rep["top5_drop"]  # spec §1.2: top-5 drop before and after fine-tuning
+    assert drop["before_finetune"] == rep["accuracy_before_compression"]["top5"] - rep["accuracy_before_finetune"]["top5"]
+    assert "after_finetune" in drop and "after_finetune" in rep["top1_drop"]
+    assert "compression" in load_model(tmp_path / "cmp" / "finetune" / "model.pt")[1]  # was saved with the base spec
     assert train.main(["--config", "vgg16_cifar", "--data", str(tmp_path / "c"), "--set", "data.workers=0",
                        "--set", "train.epochs=1", "--set", "train.lr=0.001", "--set", f"model.init={tmp_path / 'cmp' / 'compressed.pt'}",
                        "--out", str(tmp_path / "ft")]) == 0

@@ -190,6 +190,11 @@ def run(cfg: CompressConfig, out: pathlib.Path, eval_samples: int | None = None,
             report["finetune_curve"] = curve
             if report["finetune_curve"]:
                 report["accuracy_after_1_epoch"] = {k: report["finetune_curve"][0].get(k) for k in ("top1", "top5")}
+        orig = report["accuracy_before_compression"]  # paper B's "top-5 drop" (and top-1), same preprocessing
+        for key in ("top1", "top5"):
+            report[f"{key}_drop"] = {"before_finetune": orig[key] - report["accuracy_before_finetune"][key]}
+            if "accuracy_after_finetune" in report:
+                report[f"{key}_drop"]["after_finetune"] = orig[key] - report["accuracy_after_finetune"][key]
         new = new.cpu()
     out.mkdir(parents=True, exist_ok=True)
     save_model(out / "compressed.pt", new, spec)
