@@ -503,3 +503,15 @@ def test_inconsistent_checkpoints_are_one_line_errors(tmp_path, capsys):
         torch.save(ck, tmp_path / name)
         rc = infer.main(["x.mp4", "--checkpoint", str(tmp_path / name)])
         _one_line_error(capsys, rc, name, needle)
+
+
+def test_resume_from_a_weights_only_checkpoint_is_a_one_line_error(tmp_path, capsys):
+    root = tmp_path / "k"
+    data.main(["make-fake", "--out", str(root), "--classes", "2", "--train-per-class", "1", "--val-per-class", "1"])
+    ck = _tiny_checkpoint(tmp_path / "imported.pt", ["a", "b"])  # model + config + classes, like an import
+    capsys.readouterr()
+    rc = train.main(["--config", "tiny_motion", "--set", f"data.root={root}", "--set", "model.num_classes=2",
+                     "--set", "model.width=4", "--set", "model.dropout=0.5", "--resume", str(ck),
+                     "--out", str(tmp_path / "r")])
+    _one_line_error(capsys, rc, "imported.pt", "holds no training state")  # was KeyError: 'optimizer'
+    assert not (tmp_path / "r").exists()

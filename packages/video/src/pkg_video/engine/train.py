@@ -40,6 +40,7 @@ from pkg_video.models import build_model
 
 log = logging.getLogger(__name__)
 COEF_NAMES = ("alpha", "fc1.weight", "fc2.weight")
+RESUME_KEYS = ("model", "optimizer", "scheduler", "scaler", "epoch", "step", "best_top1", "rng", "config")
 
 
 def make_optimizer(model: nn.Module, cfg: Config, world_size: int) -> torch.optim.SGD:
@@ -92,6 +93,12 @@ def train(cfg: Config, out_dir: str | pathlib.Path, *, device: torch.device, res
         from pkg_video.engine.checkpoint import read_checkpoint
 
         ck = read_checkpoint(resume)
+        if not isinstance(ck, dict):
+            raise DataFormatError(resume, "not a pkg-video training checkpoint")
+        lacking = [k for k in RESUME_KEYS if k not in ck]
+        if lacking:
+            raise DataFormatError(resume, f"holds no training state ({', '.join(lacking)} missing; e.g. written by "
+                                  "video-import-mmaction): --resume needs OUT/last.pt of a video-train run")
         if ck.get("config", {}).get("model") != to_dict(cfg.model):
             raise ConfigError(f"{resume}: checkpoint was trained with a different model config")
         model.load_state_dict(ck["model"])
