@@ -196,6 +196,9 @@ def test_finetune_a_compressed_checkpoint_with_model_init(tmp_path, capsys):
                        "--out", str(tmp_path / "ft")]) == 0
     capsys.readouterr()
     tuned, tspec = load_model(tmp_path / "ft" / "model.pt")  # rebuilds as the compressed model
+    again = ["--config", "vgg16_cifar", "--data", str(tmp_path / "c"), "--out", str(tmp_path / "ft")]
+    assert train.main(again) == 2  # an existing run is not restarted over silently
+    assert "--resume" in _err(capsys)
     assert "compression" in tspec
     assert sum(p.numel() for p in tuned.parameters()) == sum(p.numel() for p in small.parameters())
 

@@ -11,7 +11,7 @@ from pkg_efficient.cli.common import resolve_recipe
 from pkg_efficient.config import RunConfig, check_run_config
 from pkg_shared.cli import config_from_args, entrypoint, make_parser, resolve_device
 from pkg_shared.config import dump_yaml
-from pkg_shared.errors import PkgError
+from pkg_shared.errors import ConfigError, PkgError
 from pkg_shared.logging import setup
 
 EXAMPLE = """examples:
@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config_from_args(RunConfig, args)
     check_run_config(cfg)  # impossible values: one line, exit 2, before the run folder exists
     out = args.out or pathlib.Path("runs") / cfg.model.name
+    if not args.resume and (out / "last.pt").is_file():  # never restart over a run silently
+        raise ConfigError(f"{out / 'last.pt'}: a run is already there; pass --resume to continue it or choose another --out")
     rank = int(os.environ.get("RANK", "0"))  # torchrun: only rank 0 writes run.log / config.yaml
     fresh = not out.exists()
     setup(out, rank=rank)
