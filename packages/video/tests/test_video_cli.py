@@ -515,3 +515,22 @@ def test_resume_from_a_weights_only_checkpoint_is_a_one_line_error(tmp_path, cap
                      "--out", str(tmp_path / "r")])
     _one_line_error(capsys, rc, "imported.pt", "holds no training state")  # was KeyError: 'optimizer'
     assert not (tmp_path / "r").exists()
+
+
+def test_eval_views_both_reports_the_1_clip_and_multi_view_numbers(tmp_path, capsys):
+    from pkg_video.data.fake import KINETICS_NAMES
+
+    root = tmp_path / "k"
+    data.main(["make-fake", "--out", str(root), "--classes", "3", "--train-per-class", "1", "--val-per-class", "2"])
+    small = {"root": str(root), "clip_len": 2, "frame_interval": 2, "train_scale": [16, 16], "crop_size": 16,
+             "val_short_side": 16, "test_short_side": 16, "test_clips": 2}
+    ck = str(_tiny_checkpoint(tmp_path / "ck.pt", sorted(KINETICS_NAMES[:3]), **small))
+    runs = {}
+    for views in ("1", "30", "both"):
+        assert eval_cli.main(["--checkpoint", ck, "--views", views, "--out", str(tmp_path / f"{views}.json")]) == 0
+        runs[views] = json.loads((tmp_path / f"{views}.json").read_text())
+    both = runs["both"]
+    assert both["views_1"]["protocol"]["views"] == 1 and both["views_30"]["protocol"]["views"] == 6
+    for v in ("1", "30"):
+        for key in ("top1", "top5", "mean_class_accuracy", "protocol"):
+            assert both[f"views_{v}"][key] == runs[v][key]
