@@ -36,3 +36,13 @@ def test_reencode_gives_dense_key_frames_and_the_same_content(tmp_path, capsys):
     assert np.abs(clip.float().mean(dim=(1, 2, 3)).numpy() - [0, 10 * STEP, 29 * STEP]).max() < 4
     rc = data.main(["reencode", "--root", str(tmp_path / "src"), "--out", str(tmp_path / "src")])
     assert rc == 2 and "must differ" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not available("pyav"), reason="re-encoding needs PyAV")
+def test_reencode_refuses_impossible_encoder_options(tmp_path, capsys):
+    write_video(tmp_path / "src" / "x.mp4", ramp(6, 16, 16))
+    for opt in (["--crf", "99"], ["--crf", "-1"], ["--jobs", "0"]):
+        rc = data.main(["reencode", "--root", str(tmp_path / "src"), "--out", str(tmp_path / "dst"), *opt])
+        err = capsys.readouterr().err
+        assert rc == 2 and len(err.strip().splitlines()) == 1 and opt[0] in err
+    assert not (tmp_path / "dst").exists()  # was: re-encoded with an out-of-range CRF

@@ -261,6 +261,8 @@ def reencode(args) -> int:
         raise DataFormatError(args.root, "source folder not found")
     if args.short_side < 2 or args.keyint < 1:
         raise PkgError(f"--short-side must be >= 2 and --keyint >= 1 (got {args.short_side}, {args.keyint})")
+    if not 0 <= args.crf <= 51 or args.jobs < 1:
+        raise PkgError(f"--crf must be in 0..51 (x264) and --jobs >= 1 (got {args.crf}, {args.jobs})")
     if args.list:
         rel = [pathlib.Path(s.path) for s in read_video_list(args.list)]
     else:
