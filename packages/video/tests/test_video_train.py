@@ -157,3 +157,17 @@ def test_cudnn_determinism_follows_the_config(fake, tmp_path, deterministic):
         assert torch.backends.cudnn.benchmark is (not deterministic)
     finally:
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = before
+
+
+def test_missing_tensorboard_is_said_once(fake, tmp_path, caplog, monkeypatch):
+    import importlib.util
+    import logging
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name, *a))
+    cfg = _cfg(fake, "train.epochs=1", "train.max_steps=1", "train.tensorboard=true")
+    with caplog.at_level(logging.INFO):
+        train(cfg, tmp_path / "r", device=torch.device("cpu"), num_workers=0)
+    said = [r.getMessage() for r in caplog.records if "TensorBoard is not installed" in r.getMessage()]
+    assert len(said) == 1 and "pkg-video[tensorboard]" in said[0]  # was silent: no tb/ folder and no word why
+    assert (tmp_path / "r" / "metrics.csv").is_file()

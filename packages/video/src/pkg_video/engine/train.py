@@ -12,6 +12,7 @@ after that many optimiser steps (with a checkpoint), e.g. for a job with a time 
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import pathlib
@@ -125,6 +126,9 @@ def train(cfg: Config, out_dir: str | pathlib.Path, *, device: torch.device, res
         log.info("train videos %d (of %d rows), val videos %d, classes %d", len(train_samples),
                  train_report.get("rows", 0), len(val_samples), len(classes))
     logger = MetricsLogger(out, tensorboard=t.tensorboard) if info.is_main else None
+    if info.is_main and t.tensorboard and importlib.util.find_spec("tensorboard") is None:
+        log.info("TensorBoard is not installed: metrics go to %s only (pip install 'pkg-video[tensorboard]', "
+                 "or train.tensorboard=false to silence this)", out / "metrics.csv")
 
     ds = ClipDataset(train_samples, cfg.data, "train", seed=t.seed)
     sampler = ResumableSampler(len(ds), shuffle=True, seed=t.seed, rank=info.rank, world_size=info.world_size)
