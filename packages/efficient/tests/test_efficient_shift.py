@@ -188,3 +188,17 @@ def test_to_inference_whole_network():
         ref = m(x)
         for kw in ({}, {"inplace_ok": True}, {"export_mode": True}):
             assert torch.allclose(to_inference(m, **kw)(x), ref, atol=1e-5)
+
+
+def test_grouped_kernel_size_is_a_config_option():
+    """Spec §2.2: the grouped shift's virtual kernel size k (default 3) is configurable (it was fixed at 3)."""
+    from pkg_efficient.config import ModelConfig, RunConfig, ShiftConfig, check_run_config
+    from pkg_efficient.engine.modelio import build_from_config
+    from pkg_shared.errors import ConfigError
+
+    cfg = ModelConfig(name="shift_resnet20", num_classes=10, expansion=1, shift=ShiftConfig(mode="grouped", kernel_size=5))
+    m = build_from_config(cfg)
+    offs = torch.cat([s.fixed for s in m.modules() if isinstance(s, SparseShift2d)])
+    assert int(offs.abs().max()) == 2
+    with pytest.raises(ConfigError, match="kernel_size"):
+        check_run_config(RunConfig(model=ModelConfig(shift=ShiftConfig(kernel_size=4))))

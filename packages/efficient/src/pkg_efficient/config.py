@@ -13,6 +13,7 @@ class ShiftConfig:
     padding: Literal["zeros", "border"] = "zeros"
     qa_grad: Literal["at_real", "at_rounded"] = "at_real"
     max_disp: float | None = None  # optional clamp [C]
+    kernel_size: int = 3  # grouped (ShiftNet) mode: k*k offsets in {-(k-1)/2..(k-1)/2}^2 [S]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,6 +175,8 @@ def check_run_config(cfg: RunConfig) -> None:
     _need(m.dropout is None or 0 <= m.dropout < 1, "model.dropout", f"must be in [0, 1), got {m.dropout}")
     _need(m.stem_stride in (None, 1, 2), "model.stem_stride", f"must be 1 or 2, got {m.stem_stride}")
     _need(m.width is None or m.width > 0, "model.width", f"must be positive, got {m.width}")
+    _need(m.shift.kernel_size >= 1 and m.shift.kernel_size % 2 == 1, "model.shift.kernel_size",
+          f"must be an odd positive integer, got {m.shift.kernel_size}")
     _need(m.shift.init_range >= 0, "model.shift.init_range", f"must be >= 0, got {m.shift.init_range}")
     _need(m.shift.max_disp is None or m.shift.max_disp > 0, "model.shift.max_disp",
           f"must be positive (or null = no clamp), got {m.shift.max_disp}")
