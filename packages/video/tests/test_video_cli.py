@@ -534,3 +534,17 @@ def test_eval_views_both_reports_the_1_clip_and_multi_view_numbers(tmp_path, cap
     for v in ("1", "30"):
         for key in ("top1", "top5", "mean_class_accuracy", "protocol"):
             assert both[f"views_{v}"][key] == runs[v][key]
+
+
+def test_prepared_test_list_reads_back_and_cannot_train(tmp_path, capsys):
+    from pkg_video.data.filelist import read_video_list
+
+    root = tmp_path / "k"
+    data.main(["make-fake", "--out", str(root), "--classes", "2", "--train-per-class", "1", "--val-per-class", "1"])
+    lst = tmp_path / "test_list.txt"
+    assert data.main(["prepare", "--root", str(root), "--split", "test", "--out", str(lst)]) == 0
+    assert {s.label for s in read_video_list(lst)} == {-1}
+    capsys.readouterr()
+    rc = train.main(["--config", "tiny_motion", "--set", f"data.root={root}", "--set", "data.dataset=filelist",
+                     "--set", f"data.train_list={lst}", "--set", f"data.val_list={lst}", "--out", str(tmp_path / "r")])
+    _one_line_error(capsys, rc, "test_list.txt", "have no label")

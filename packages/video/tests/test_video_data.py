@@ -211,9 +211,11 @@ def test_mit_collects_every_malformed_line(tmp_path, mit_root):
 
 def test_filelist_negative_label_names_file_and_line(tmp_path):
     p = tmp_path / "list.txt"
-    p.write_text("a.mp4 1\nb.mp4 -1\n")
-    with pytest.raises(DataFormatError, match=r"list.txt:2: label -1 is negative"):
+    p.write_text("a.mp4 1\nb.mp4 -2\n")
+    with pytest.raises(DataFormatError, match=r"list.txt:2: label -2 is negative"):
         filelist.read_video_list(p)
+    p.write_text("a.mp4 -1\n")  # unlabeled (a prepared Kinetics test list)
+    assert filelist.read_video_list(p)[0].label == -1
 
 
 def test_csv_with_a_byte_order_mark(tmp_path):

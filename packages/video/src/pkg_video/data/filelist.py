@@ -26,8 +26,9 @@ class Sample:
 
 def _label(path, lineno: int, text: str) -> int:
     v = parse_field(path, lineno, "label", text, int)
-    if v < 0:
-        raise DataFormatError(path, f"label {v} is negative (labels are class indices 0..K-1)", lineno)
+    if v < -1:  # -1: unlabeled, as `video-data prepare` writes the Kinetics test split
+        raise DataFormatError(path, f"label {v} is negative (labels are class indices 0..K-1, -1 = unlabeled)",
+                              lineno)
     return v
 
 
