@@ -436,6 +436,12 @@ def test_train_without_validation_videos_says_so(tmp_path, capsys):
     capsys.readouterr()
     assert train.main(["--config", "tiny_motion", *small, "--out", str(tmp_path / "r")]) == 0
     assert "no validation videos" in capsys.readouterr().out  # was "best 1-clip val top-1 -1.0000"
+    data.main(["make-fake", "--out", str(root), "--classes", "2", "--train-per-class", "1", "--val-per-class", "1"])
+    capsys.readouterr()
+    assert train.main(["--config", "tiny_motion", *small, "--set", "train.epochs=2", "--set", "train.max_steps=1",
+                       "--out", str(tmp_path / "r2")]) == 0
+    out = capsys.readouterr().out
+    assert "not validated yet" in out and "no validation videos" not in out
 
 
 def test_eval_on_a_tree_with_only_the_val_csv_uses_the_checkpoints_classes(tmp_path, capsys):

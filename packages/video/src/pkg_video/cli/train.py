@@ -53,7 +53,12 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(out, ignore_errors=True)
         raise
     best = result["best_val_top1"]
-    val = f"best 1-clip val top-1 {best:.4f}" if best >= 0 else "no validation videos, so no best.pt"
+    if best >= 0:
+        val = f"best 1-clip val top-1 {best:.4f}"
+    elif result.get("val_videos"):
+        val = "not validated yet (stopped before the first validation epoch), so no best.pt"
+    else:
+        val = "no validation videos, so no best.pt"
     print(f"done: {val}; checkpoints in {out}")
     return 0
 

@@ -222,4 +222,5 @@ def train(cfg: Config, out_dir: str | pathlib.Path, *, device: torch.device, res
     if logger:
         logger.close()
     dist.cleanup(info)
-    return {"history": history, "best_val_top1": best, "classes": list(classes), "out": str(out)}
+    return {"history": history, "best_val_top1": best, "classes": list(classes), "out": str(out),
+            "val_videos": len(val_samples)}
