@@ -240,3 +240,21 @@ def test_model_name_must_match_the_checkpoint_and_odd_inputs(tmp_path, capsys):
     assert "rep.json" in _err(capsys)
     assert data.main(["make-fake", "--dataset", "cifar10", "--n-train", "-1", "--out", str(tmp_path / "c")]) == 2
     assert "--n-train" in _err(capsys) and not (tmp_path / "c").exists()
+
+
+def test_infer_repeats_the_training_preprocessing(tmp_path, capsys):
+    """A CIFAR model used to be fed 224 px, ImageNet-normalised images unless the user knew its
+    statistics; efficient-train now saves size, mean/std and class names with the weights."""
+    assert data.main(["make-fake", "--dataset", "cifar10", "--out", str(tmp_path / "c")]) == 0
+    assert train.main(["--config", "vgg16_cifar", "--data", str(tmp_path / "c"), "--set", "data.workers=0",
+                       "--set", "train.epochs=1", "--set", "model.width=0.125", "--out", str(tmp_path / "r")]) == 0
+    capsys.readouterr()
+    from pkg_efficient.data.loaders import CifarDataset
+    from pkg_shared.testing import write_random_image
+
+    img = write_random_image(tmp_path / "x.png", 40, 40)
+    assert infer.main(["--weights", str(tmp_path / "r" / "model.pt"), str(img)]) == 0
+    res = json.loads(capsys.readouterr().out)
+    stats = CifarDataset(tmp_path / "c", "cifar10", "train", augment=False).stats
+    assert res["input_size"] == 32 and res["mean"] == pytest.approx(list(stats[0]))
+    assert res["top5"][0]["name"] in {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}

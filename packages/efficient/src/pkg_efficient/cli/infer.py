@@ -32,14 +32,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("image", type=pathlib.Path)
     p.add_argument("--model")
     p.add_argument("--weights")
-    p.add_argument("--input-size", type=int, default=224)
-    p.add_argument("--mean", type=_triple, default=IMAGENET_MEAN)
-    p.add_argument("--std", type=_triple, default=IMAGENET_STD)
-    p.add_argument("--classes", type=pathlib.Path, help="text file, one class name per line (index order)")
+    p.add_argument("--input-size", type=int, default=None, help="default: the checkpoint's training size, else 224")
+    p.add_argument("--mean", type=_triple, default=None, help="default: the checkpoint's training normalisation, else ImageNet's")
+    p.add_argument("--std", type=_triple, default=None)
+    p.add_argument("--classes", type=pathlib.Path,
+                   help="text file, one class name per line (index order); default: the checkpoint's class names")
     args = p.parse_args(argv)
     if not args.image.is_file():
         raise DataFormatError(args.image, "image file not found")
     model, _ = get_model(args.model, args.weights)
+    pre = {}
+    if args.weights:  # efficient-train saves what its data loader did (size, mean/std, class names)
+        from pkg_shared.engine import load_checkpoint
+
+        state = load_checkpoint(args.weights)
+        pre = state.get("preprocess") or {} if isinstance(state, dict) else {}
+    if args.input_size is None:
+        args.input_size = int(pre.get("input_size", 224))
+    args.mean = args.mean or tuple(pre.get("mean", IMAGENET_MEAN))
+    args.std = args.std or tuple(pre.get("std", IMAGENET_STD))
     probe_input(model, args.input_size, model_label(args.model, args.weights))
     if args.classes is not None and not args.classes.is_file():
         raise DataFormatError(args.classes, "class-name file not found")
@@ -51,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     x = tf(load_rgb(args.image))[None]
     with torch.no_grad():
         prob = model(x).softmax(1)[0]
-    names = args.classes.read_text().splitlines() if args.classes else None
+    names = args.classes.read_text().splitlines() if args.classes else pre.get("classes")
     top = prob.topk(min(5, len(prob)))
-    emit({"image": str(args.image), "top5": [
+    emit({"image": str(args.image), "input_size": size, "mean": list(args.mean), "std": list(args.std), "top5": [
         {"index": int(i), "name": names[int(i)] if names and int(i) < len(names) else None, "prob": float(v)}
         for v, i in zip(top.values, top.indices)]}, args.out)
     return 0

@@ -74,6 +74,16 @@ class ImageNetDataset(Dataset):
         return self.tf(load_rgb(path)), torch.tensor(label)
 
 
+def preprocess_of(ds: Dataset, input_size: int) -> dict:
+    """What inference on a user's image must repeat: input size, normalisation, class names
+    (saved next to the weights so that ``efficient-infer`` needs no flags)."""
+    if isinstance(ds, CifarDataset):
+        mean, std = (tuple(float(v) for v in a) for a in ds.stats)
+    else:
+        mean, std = IMAGENET_MEAN, IMAGENET_STD
+    return {"input_size": int(input_size), "mean": list(mean), "std": list(std), "classes": list(ds.classes)}
+
+
 def build_dataset(dataset: str, root: str | pathlib.Path, split: str, *, augment: bool, input_size: int = 224,
                   imagenet_scale: tuple[float, float] = (0.08, 1.0), max_samples: int | None = None) -> Dataset:
     """``split`` is train/val; CIFAR's val is its official test batch."""

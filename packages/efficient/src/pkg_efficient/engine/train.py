@@ -21,7 +21,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 
 from pkg_efficient.config import RunConfig
-from pkg_efficient.data.loaders import build_dataset
+from pkg_efficient.data.loaders import build_dataset, preprocess_of
 from pkg_efficient.engine.evaluate import evaluate
 from pkg_efficient.engine.modelio import build_from_config, model_spec, probe_input, save_model
 from pkg_efficient.engine.optim import build_optimizer, lr_at, penalty_lambda
@@ -158,9 +158,10 @@ def train(cfg: RunConfig, out: pathlib.Path, device: torch.device, resume: bool 
         result["ddp_replica_spread"] = float(hi - lo)
         log.info("world size %d, parameter checksum spread across ranks %.3g", info.world_size, float(hi - lo))
     if info.is_main:
-        save_model(out / "model.pt", model, model_spec(model, cfg.model))  # a fine-tuned compressed model keeps its spec
+        extra = {"preprocess": preprocess_of(train_set, size)}  # efficient-infer repeats it on the user's image
+        save_model(out / "model.pt", model, model_spec(model, cfg.model), extra)  # a fine-tuned compressed model keeps its spec
         if ema is not None:
-            save_model(out / "model_ema.pt", ema.module, model_spec(model, cfg.model))
+            save_model(out / "model_ema.pt", ema.module, model_spec(model, cfg.model), extra)
         if metrics:
             metrics.close()
     dist.cleanup(info)
