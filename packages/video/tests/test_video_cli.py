@@ -554,3 +554,18 @@ def test_prepared_test_list_reads_back_and_cannot_train(tmp_path, capsys):
     rc = train.main(["--config", "tiny_motion", "--set", f"data.root={root}", "--set", "data.dataset=filelist",
                      "--set", f"data.train_list={lst}", "--set", f"data.val_list={lst}", "--out", str(tmp_path / "r")])
     _one_line_error(capsys, rc, "test_list.txt", "have no label")
+
+
+def test_eval_on_error_fail_names_the_video_and_its_problem(tmp_path, capsys):
+    from pkg_video.data.fake import KINETICS_NAMES
+
+    root = tmp_path / "k"
+    data.main(["make-fake", "--out", str(root), "--classes", "2", "--train-per-class", "1", "--val-per-class", "1",
+               "--defects"])  # the val split holds a zero-byte mp4
+    small = {"root": str(root), "clip_len": 2, "frame_interval": 2, "train_scale": [16, 16], "crop_size": 16,
+             "val_short_side": 16, "test_short_side": 16, "test_clips": 1}
+    ck = str(_tiny_checkpoint(tmp_path / "ck.pt", sorted(KINETICS_NAMES[:2]), **small))
+    capsys.readouterr()
+    rc = eval_cli.main(["--checkpoint", ck, "--views", "1", "--set", "eval.on_error=fail"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and err[-1].endswith(".mp4: video file is empty")  # was "video cannot be decoded"

@@ -147,8 +147,8 @@ class ClipDataset(Dataset):
             raise DataFormatError(s.path, "no decodable video in the whole training set")
         try:
             video = self._load_test(i) if self.mode == "test" else self._load_val(i)
-            ok = True
+            ok, error = True, ""
         except DataFormatError as exc:
             log.warning("cannot decode %s; it will count with uniform scores", exc)
-            video, ok = torch.zeros(self._shape()), False
-        return {"video": video, "label": s.label, "index": i, "ok": ok}
+            video, ok, error = torch.zeros(self._shape()), False, exc.problem
+        return {"video": video, "label": s.label, "index": i, "ok": ok, "error": error}

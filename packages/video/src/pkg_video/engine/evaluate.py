@@ -62,7 +62,7 @@ def evaluate(model: nn.Module, samples: list[Sample], data_cfg: DataConfig, eval
         i = item["index"]
         if not item["ok"]:
             if eval_cfg.on_error == "fail":
-                raise DataFormatError(samples[i].path, "video cannot be decoded")
+                raise DataFormatError(samples[i].path, item.get("error") or "video cannot be decoded")
             failed.append(samples[i].path)
             scores[i] = 1.0 / num_classes
             continue
