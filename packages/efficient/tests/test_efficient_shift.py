@@ -202,3 +202,12 @@ def test_grouped_kernel_size_is_a_config_option():
     assert int(offs.abs().max()) == 2
     with pytest.raises(ConfigError, match="kernel_size"):
         check_run_config(RunConfig(model=ModelConfig(shift=ShiftConfig(kernel_size=4))))
+
+
+def test_bench_shift_includes_grouped_shift():
+    """Spec §2.4: efficient-bench times depthwise 3x3, the grouped shift and SSL at several sparsities."""
+    from pkg_efficient.bench import bench_shift
+
+    res = bench_shift(channels=18, hw=8, repeat=1, sparsities=(0.5,))
+    assert [r["name"].split("_vs_")[0] for r in res] == ["ssl_sparsity_0.50", "grouped_shift"]
+    assert res[1]["sparsity"] == pytest.approx(1 / 9) and res[1]["speedup"] > 0

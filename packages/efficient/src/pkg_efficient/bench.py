@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pkg_efficient.ops.shift import IntegerShift2d
+from pkg_efficient.ops.shift import IntegerShift2d, grouped_offsets
 from pkg_shared.engine.bench import compare
 
 
@@ -22,8 +22,8 @@ def sparse_displacements(channels: int, sparsity: float, seed: int = 0) -> torch
 
 
 def bench_shift(channels: int = 192, hw: int = 28, batch: int = 1, sparsities=(0.0, 0.5, 0.8, 0.95),
-                repeat: int = 50, inplace: bool = True) -> list[dict]:
-    """SSL inference shift vs a 3x3 depthwise convolution of the same shape."""
+                repeat: int = 50, inplace: bool = True, grouped: bool = True) -> list[dict]:
+    """SSL inference shift at each sparsity (and ShiftNet's grouped shift) vs a 3x3 depthwise convolution."""
     x = torch.randn(batch, channels, hw, hw)
     dw = nn.Conv2d(channels, channels, 3, padding=1, groups=channels, bias=False).eval()
     out = []
@@ -33,6 +33,14 @@ def bench_shift(channels: int = 192, hw: int = 28, batch: int = 1, sparsities=(0
             out.append(compare(f"ssl_sparsity_{s:.2f}_vs_dw3x3 C={channels} {hw}x{hw} b={batch}",
                                lambda layer=layer: layer(x), lambda: dw(x), warmup=3, repeat=repeat,
                                extra={"sparsity": s, "threads": torch.get_num_threads(), "batch": batch}))
+        if grouped:  # ShiftNet's fixed shift (spec §2.4 lists it): every channel but the (0, 0) group moves
+            disp = grouped_offsets(channels)
+            order = torch.argsort((disp[:, 0] != 0) | (disp[:, 1] != 0), stable=True)  # unmoved first, as folded
+            layer = IntegerShift2d(disp[order], inplace_ok=inplace)
+            s = float(((disp[:, 0] == 0) & (disp[:, 1] == 0)).float().mean())
+            out.append(compare(f"grouped_shift_vs_dw3x3 C={channels} {hw}x{hw} b={batch}", lambda: layer(x), lambda: dw(x),
+                               warmup=3, repeat=repeat,
+                               extra={"sparsity": s, "threads": torch.get_num_threads(), "batch": batch, "mode": "grouped"}))
     return out
 
 
