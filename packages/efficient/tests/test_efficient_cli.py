@@ -240,6 +240,8 @@ def test_model_name_must_match_the_checkpoint_and_odd_inputs(tmp_path, capsys):
     assert "rep.json" in _err(capsys)
     assert data.main(["make-fake", "--dataset", "cifar10", "--n-train", "-1", "--out", str(tmp_path / "c")]) == 2
     assert "--n-train" in _err(capsys) and not (tmp_path / "c").exists()
+    assert demo.main(["--epochs", "0", "--out", str(tmp_path / "d")]) == 2  # was a KeyError traceback
+    assert "--epochs" in _err(capsys) and not (tmp_path / "d").exists()
 
 
 def test_infer_repeats_the_training_preprocessing(tmp_path, capsys):

@@ -33,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
                     config=False, device=False)
     p.add_argument("--epochs", type=int, default=8)
     args = p.parse_args(argv)
+    if args.epochs < 1:
+        from pkg_shared.errors import ConfigError
+
+        raise ConfigError(f"--epochs must be at least 1, got {args.epochs}")
     out = args.out or pathlib.Path("runs/demo/efficient")
     out.mkdir(parents=True, exist_ok=True)
     seed = 0 if args.seed is None else args.seed
