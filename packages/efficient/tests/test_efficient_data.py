@@ -155,3 +155,21 @@ def test_data_check_reports_every_problem(tmp_path, capsys):
     assert data.main(["check", "--dataset", "cifar10", "--root", str(tmp_path / "c")]) == 2
     out = capsys.readouterr().out
     assert "data_batch_2" in out and "data_batch_4" in out and "train: 6 images" in out
+
+
+def test_corrupt_meta_files_name_the_file(tmp_path):
+    """Corrupted fixtures for the readers that had none: devkit meta.mat, LOC_synset_mapping.txt, CIFAR meta."""
+    raw = write_fake_imagenet(tmp_path / "r", "raw")
+    (raw / DEVKIT / "meta.mat").write_bytes(b"MATLAB 5.0 garbage")
+    with pytest.raises(DataFormatError, match=r"meta\.mat: cannot read the synsets struct"):
+        read_imagenet(raw, "val")
+    k = write_fake_imagenet(tmp_path / "k", "kaggle")
+    m = k / "LOC_synset_mapping.txt"
+    lines = m.read_text().splitlines()
+    m.write_text("\n".join(lines[:1] + ["tench, Tinca tinca"] + lines[1:]) + "\n")
+    with pytest.raises(DataFormatError, match=r"LOC_synset_mapping.txt:2: expected a WNID"):
+        read_imagenet(k, "train")
+    c = write_fake_cifar(tmp_path / "c", "cifar10", n_train=5, n_test=2)
+    (c / "batches.meta").write_bytes(pickle.dumps({b"num_vis": 3072}, protocol=2))
+    with pytest.raises(DataFormatError, match=r"batches.meta: missing key b'label_names'"):
+        read_cifar(tmp_path / "c", "cifar10", "test")
