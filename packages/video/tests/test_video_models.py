@@ -238,3 +238,17 @@ def test_unknown_arch_and_bad_mask_are_config_errors():
         build_model(ModelConfig(arch="nope"))
     with pytest.raises(ConfigError, match="does not match"):
         build_model(ModelConfig(arch="costa_r50", selected=[[1], [1], [1], [1]]))
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_fold_keeps_dtype_and_handles_groups_and_t1(groups):
+    torch.manual_seed(5)
+    m = CoSTConv(4, 6, 2, variant="a", groups=groups).double()
+    with torch.no_grad():
+        m.alpha.normal_()
+    x = torch.randn(2, 4, 1, 9, 9, dtype=torch.double)  # T = 1: the temporal views see zero padding only
+    conv = m.to_conv3d()
+    assert conv.weight.dtype == torch.double  # was built in float32, then rounded (diff ~4e-8)
+    with torch.no_grad():
+        assert m(x).shape == (2, 6, 1, 5, 5)
+        torch.testing.assert_close(conv(x), m(x), atol=1e-12, rtol=0)

@@ -178,12 +178,12 @@ class CoSTConv(nn.Module):
         if self.dilation != 1:
             raise ValueError("folding supports dilation 1 only")
         conv = nn.Conv3d(self.in_channels, self.out_channels, 3, self.stride, 1, groups=self.groups,
-                         bias=self.bias is not None)
+                         bias=self.bias is not None, device=self.weight.device, dtype=self.weight.dtype)
         with torch.no_grad():
             conv.weight.copy_(self.folded_weight())
             if self.bias is not None:
                 conv.bias.copy_(self.bias)
-        return conv.to(self.weight.device)
+        return conv
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, stride={self.stride}, variant={self.variant}, "
