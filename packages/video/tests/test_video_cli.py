@@ -569,3 +569,28 @@ def test_eval_on_error_fail_names_the_video_and_its_problem(tmp_path, capsys):
     rc = eval_cli.main(["--checkpoint", ck, "--views", "1", "--set", "eval.on_error=fail"])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and err[-1].endswith(".mp4: video file is empty")  # was "video cannot be decoded"
+
+
+def test_only_rank_0_writes_the_run_log(tmp_path, monkeypatch, capsys):
+    import logging
+
+    import pkg_video.engine.train as engine_train
+
+    seen = {}
+
+    def fake_train(cfg, out, **kw):
+        seen["file_handlers"] = [h for h in logging.getLogger().handlers
+                                 if isinstance(h, logging.FileHandler) and h.baseFilename.endswith("run.log")]
+        return {"best_val_top1": -1.0, "val_videos": 0}
+
+    monkeypatch.setattr(engine_train, "train", fake_train)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    assert train.main(["--config", "tiny_motion", "--out", str(tmp_path / "r")]) == 0
+    assert seen["file_handlers"] == [] and not (tmp_path / "r" / "run.log").exists()
+    monkeypatch.setenv("RANK", "0")
+    assert train.main(["--config", "tiny_motion", "--out", str(tmp_path / "r")]) == 0
+    assert len(seen["file_handlers"]) == 1 and (tmp_path / "r" / "run.log").exists()
+    from pkg_shared.logging import setup
+
+    setup()  # close run.log

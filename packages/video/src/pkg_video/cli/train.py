@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import shutil
 
@@ -39,8 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     if resume == "auto":
         resume = str(out / "last.pt") if (out / "last.pt").is_file() else None
     device = resolve_device(args.device)
-    created = not out.exists()
-    setup(out)
+    # under torchrun only rank 0 writes OUT/run.log (every rank appended to it, interleaved)
+    rank = int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
+    created = rank == 0 and not out.exists()
+    setup(out if rank == 0 else None, rank=rank)
     from pkg_video.engine.train import train
 
     try:
