@@ -260,3 +260,19 @@ def test_infer_repeats_the_training_preprocessing(tmp_path, capsys):
     stats = CifarDataset(tmp_path / "c", "cifar10", "train", augment=False).stats
     assert res["input_size"] == 32 and res["mean"] == pytest.approx(list(stats[0]))
     assert res["top5"][0]["name"] in {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}
+
+
+def test_corrupt_training_image_with_loader_workers(tmp_path, capsys):
+    """With data.workers > 0 (the recipes use 4-8) a corrupt image reached the user as a RuntimeError
+    traceback from the DataLoader worker and left the run folder behind."""
+    root = tmp_path / "i"
+    assert data.main(["make-fake", "--dataset", "imagenet", "--out", str(root)]) == 0
+    capsys.readouterr()
+    bad = sorted((root / "train").glob("*/*.JPEG"))[1]
+    bad.write_bytes(b"junk")
+    out = tmp_path / "run"
+    assert train.main(["--config", "fenet_r_1.0", "--data", str(root), "--set", "model.name=fenet_r_0.25",
+                       "--set", "model.num_classes=4", "--set", "data.input_size=32", "--set", "data.batch_size=4",
+                       "--set", "data.workers=2", "--set", "train.epochs=1", "--out", str(out)]) == 2
+    err = _err(capsys)
+    assert bad.name in err and "cannot decode image" in err and not out.exists()

@@ -74,6 +74,29 @@ class ImageNetDataset(Dataset):
         return self.tf(load_rgb(path)), torch.tensor(label)
 
 
+def worker_errors(batches):
+    """Iterate a DataLoader, turning a user error raised in a worker process back into one.
+
+    PyTorch re-raises a worker's exception by calling its type with one message; DataFormatError
+    needs (path, problem), so it arrives as ``RuntimeError: Caught DataFormatError in DataLoader
+    worker process 1`` plus the worker traceback. The last line of that traceback is our message."""
+    from pkg_shared.errors import PkgError
+
+    it = iter(batches)
+    while True:
+        try:
+            item = next(it)
+        except StopIteration:
+            return
+        except RuntimeError as exc:
+            text = str(exc)
+            if "Caught DataFormatError" not in text and "Caught ConfigError" not in text:
+                raise
+            last = [ln for ln in text.strip().splitlines() if ln.strip()][-1]
+            raise PkgError(last.split(": ", 1)[1] if last.startswith("pkg_shared.errors.") else last) from exc
+        yield item
+
+
 def preprocess_of(ds: Dataset, input_size: int) -> dict:
     """What inference on a user's image must repeat: input size, normalisation, class names
     (saved next to the weights so that ``efficient-infer`` needs no flags)."""

@@ -21,7 +21,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 
 from pkg_efficient.config import RunConfig
-from pkg_efficient.data.loaders import build_dataset, preprocess_of
+from pkg_efficient.data.loaders import build_dataset, preprocess_of, worker_errors
 from pkg_efficient.engine.evaluate import evaluate
 from pkg_efficient.engine.modelio import build_from_config, model_spec, probe_input, save_model
 from pkg_efficient.engine.optim import build_optimizer, lr_at, penalty_lambda
@@ -104,7 +104,7 @@ def train(cfg: RunConfig, out: pathlib.Path, device: torch.device, resume: bool 
                             drop_last=False, persistent_workers=False)
         ddp_model.train()
         t0, seen, loss_sum = time.time(), 0, 0.0
-        for x, y in progress(loader, desc=f"epoch {epoch + 1}/{cfg.train.epochs}", leave=False,
+        for x, y in progress(worker_errors(loader), total=len(loader), desc=f"epoch {epoch + 1}/{cfg.train.epochs}", leave=False,
                              disable=None if info.is_main else True):
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             lr = lr_at(step, total, steps_per_epoch, cfg.train)
