@@ -276,3 +276,14 @@ def test_corrupt_training_image_with_loader_workers(tmp_path, capsys):
                        "--set", "data.workers=2", "--set", "train.epochs=1", "--out", str(out)]) == 2
     err = _err(capsys)
     assert bad.name in err and "cannot decode image" in err and not out.exists()
+
+
+def test_every_shipped_recipe_passes_the_value_checks():
+    from pkg_efficient.config import CompressConfig, RunConfig, check_compress_config, check_run_config
+    from pkg_efficient.configs import available, recipe_path
+    from pkg_shared.config import load_config
+
+    for name in available():
+        kind = CompressConfig if "method" in (recipe_path(name).read_text()) else RunConfig
+        cfg = load_config(kind, recipe_path(name), [])
+        (check_compress_config if kind is CompressConfig else check_run_config)(cfg)
