@@ -49,6 +49,8 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
     assert compress.main(["ldrf", "--arch", "resnet20", "--dataset", "cifar10", "--data", str(tmp_path / "nodata"),
                           "--target-speedup", "2", "--out", str(tmp_path / "c")]) == 2
     assert "nodata" in _err(capsys) and not (tmp_path / "c").exists()
+    assert compress.main(["fga", "--arch", "resnet20", "--finetune-epochs", "2", "--out", str(tmp_path / "f")]) == 2
+    assert "--data" in _err(capsys) and not (tmp_path / "f").exists()  # fine-tuning used to be skipped silently
     assert compress.main(["spatial", "--arch", "resnet20", "--set", "refit=true", "--data", str(tmp_path)]) == 2
     assert "spatial" in _err(capsys)
     assert infer.main(["--model", "resnet20", str(tmp_path / "nope.jpg")]) == 2
