@@ -82,3 +82,13 @@ def test_entrypoint_with_prog_names_the_command(capsys):
 
     assert main([]) == 2
     assert capsys.readouterr().err.strip() == "tool-x: error: f.txt: bad"
+
+
+def test_existing_path_is_one_line(capsys):
+    @entrypoint(prog="tool-y")
+    def main(argv=None):
+        raise FileExistsError(17, "File exists", "/runs/out")
+
+    assert main([]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("tool-y: error: ") and "/runs/out" in err[0]

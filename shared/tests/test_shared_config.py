@@ -4,7 +4,7 @@ from typing import Literal
 
 import pytest
 
-from pkg_shared.config import apply_overrides, dump_yaml, from_dict, load_config, to_dict
+from pkg_shared.config import apply_overrides, dump_yaml, from_dict, load_config, read_yaml, to_dict
 from pkg_shared.errors import ConfigError
 
 
@@ -120,3 +120,14 @@ def test_recipes_by_name_or_path(tmp_path):
             resolve_recipe("nope", "fakepkg_recipes")
     finally:
         sys.path.remove(str(tmp_path))
+
+
+def test_yaml_syntax_error_is_one_line_with_its_line(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("a: 1\nb: [1, 2\nc: 3\n")
+    with pytest.raises(ConfigError) as info:
+        read_yaml(p)
+    msg = str(info.value)
+    assert "\n" not in msg and msg.startswith(f"{p}:") and "not valid YAML" in msg
+    line = int(msg[len(str(p)) + 1:].split(":")[0])
+    assert line in (2, 3, 4)  # PyYAML marks where it noticed the unclosed list, after its start

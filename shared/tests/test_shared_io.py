@@ -154,6 +154,13 @@ def test_malformed_rows_name_file_and_line(tmp_path):
         tables.parse_field(p, 7, "start", "x", float)
 
 
+def test_byte_order_mark_is_not_part_of_the_header(tmp_path):
+    p = tmp_path / "bom.csv"
+    p.write_bytes("\ufefflabel,youtube_id\nabseiling,abc\n".encode("utf-8"))
+    assert tables.read_dicts(p, required=["label"]) == [{"label": "abseiling", "youtube_id": "abc"}]
+    assert list(tables.read_rows(p)) == [(1, ["label", "youtube_id"]), (2, ["abseiling", "abc"])]
+
+
 def test_read_dicts_and_json(tmp_path):
     p = tmp_path / "t.csv"
     p.write_text("index,mid,display_name\n0,/m/09x0r,Speech\n1,/m/05zppz\n")

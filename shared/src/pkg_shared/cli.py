@@ -107,7 +107,8 @@ def entrypoint(fn: Callable[..., int | None] | None = None, *, prog: str | None 
         except KeyboardInterrupt:
             print(f"{name}: interrupted", file=sys.stderr)
             return 130
-        except (PkgError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
+        except (PkgError, FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError,
+                PermissionError) as exc:
             if os.environ.get("PKG_DEBUG"):
                 raise
             msg = str(exc)

@@ -147,6 +147,17 @@ def to_dict(cfg: Any) -> Any:
     return cfg
 
 
+def _yaml_problem(path: pathlib.Path, exc: yaml.YAMLError) -> str:
+    """``file:line: problem`` on one line (PyYAML's own message spans several)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+    context = getattr(exc, "context", None)
+    if context:
+        problem = f"{problem} ({' '.join(str(context).split())})"
+    where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+    return f"{where}: not valid YAML: {problem}"
+
+
 def read_yaml(path: str | pathlib.Path) -> dict[str, Any]:
     """Read a YAML mapping; errors name the file."""
     path = pathlib.Path(path)
@@ -155,7 +166,7 @@ def read_yaml(path: str | pathlib.Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+        raise ConfigError(_yaml_problem(path, exc)) from exc
     if data is None:
         return {}
     if not isinstance(data, dict):

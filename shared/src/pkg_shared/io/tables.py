@@ -20,7 +20,7 @@ def _open_text(path: pathlib.Path, what: str = "annotation file"):
     if path.is_dir():
         raise DataFormatError(path, "expected a file, found a directory")
     try:
-        return open(path, encoding="utf-8", newline="")
+        return open(path, encoding="utf-8-sig", newline="")  # -sig: a spreadsheet's byte-order mark is not data
     except OSError as exc:
         raise DataFormatError(path, f"cannot open ({exc.strerror})") from exc
 
