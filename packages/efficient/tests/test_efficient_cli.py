@@ -145,7 +145,7 @@ def test_impossible_options_and_wrong_shapes_exit_2_nothing_written(tmp_path, ca
     w = tmp_path / "w.yaml"
     for extra, words in ((["--target-speedup", "0.5"], "target_speedup"), (["--calib-images", "0"], "calib_images"),
                          (["--set", "energy=2"], "energy"), (["--set", "positions=-1"], "positions"),
-                         (["--input-size", "7"], "3x7x7")):
+                         (["--input-size", "7"], "3x7x7"), (["--eval-samples", "0"], "--eval-samples")):
         assert compress.main(cbase + extra) == 2, extra
         assert words in _err(capsys) and not (tmp_path / "cmp").exists(), extra
     for text, words in (("[1, 2\n", "w.yaml:2: not valid YAML"), ("[8, 8]\n", "13 prunable convs"),

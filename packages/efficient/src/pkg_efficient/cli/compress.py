@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError(f"{cfg.method} needs calibration images: give --data ROOT")
     if cfg.method in ("ldrf", "chanprune", "thinet", "l1", "random") and cfg.arch.startswith("resnet") and cfg.target_speedup is None:
         raise ConfigError("give --target-speedup")
+    if args.eval_samples is not None and args.eval_samples < 1:  # 0 used to mean "all" silently
+        raise ConfigError(f"--eval-samples must be at least 1, got {args.eval_samples}")
     if cfg.finetune_epochs > 0 and not cfg.data_root:  # was skipped silently
         raise ConfigError(f"finetune_epochs={cfg.finetune_epochs} needs training data: give --data ROOT")
     if cfg.refit and not cfg.data_root:
