@@ -131,3 +131,7 @@ def test_yaml_syntax_error_is_one_line_with_its_line(tmp_path):
     assert "\n" not in msg and msg.startswith(f"{p}:") and "not valid YAML" in msg
     line = int(msg[len(str(p)) + 1:].split(":")[0])
     assert line in (2, 3, 4)  # PyYAML marks where it noticed the unclosed list, after its start
+    b = tmp_path / "binary.yaml"
+    b.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(ConfigError, match="binary.yaml: not a text"):
+        read_yaml(b)

@@ -167,6 +167,8 @@ def read_yaml(path: str | pathlib.Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(_yaml_problem(path, exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a text (UTF-8) YAML file") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
