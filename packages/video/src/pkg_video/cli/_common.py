@@ -25,23 +25,7 @@ def resolve_recipe(args: argparse.Namespace) -> None:
 
 def config(args: argparse.Namespace, base: Config | None = None) -> Config:
     resolve_recipe(args)
-    try:
-        return config_from_args(Config, args, base=base)
-    except ConfigError as exc:
-        raise _one_line(exc, getattr(args, "config", None)) from None
-
-
-def _one_line(exc: ConfigError, path) -> ConfigError:
-    """PyYAML's syntax errors span several lines (the offending text, a caret): keep file:line: problem."""
-    if "\n" not in str(exc):
-        return exc
-    import yaml
-
-    cause = exc.__cause__
-    if path is not None and isinstance(cause, yaml.MarkedYAMLError) and cause.problem_mark is not None:
-        return ConfigError(f"{path}:{cause.problem_mark.line + 1}: not valid YAML ({cause.problem}, "
-                           f"column {cause.problem_mark.column + 1})")
-    return ConfigError(" ".join(str(exc).split()))
+    return config_from_args(Config, args, base=base)  # a YAML syntax error is already one line (file:line)
 
 
 def emit_json(obj: dict, out: str | None) -> None:
