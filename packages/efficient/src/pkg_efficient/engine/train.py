@@ -104,8 +104,10 @@ def train(cfg: RunConfig, out: pathlib.Path, device: torch.device, resume: bool 
                             drop_last=False, persistent_workers=False)
         ddp_model.train()
         t0, seen, loss_sum = time.time(), 0, 0.0
-        for x, y in progress(worker_errors(loader), total=len(loader), desc=f"epoch {epoch + 1}/{cfg.train.epochs}", leave=False,
-                             disable=None if info.is_main else True):
+        # worker_errors wraps the progress bar, not the loader: tqdm iterating the DataLoader itself
+        # draws from the global RNG differently, and training must stay bit-identical to before
+        for x, y in worker_errors(progress(loader, desc=f"epoch {epoch + 1}/{cfg.train.epochs}", leave=False,
+                                           disable=None if info.is_main else True)):
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             lr = lr_at(step, total, steps_per_epoch, cfg.train)
             for g in opt.param_groups:
