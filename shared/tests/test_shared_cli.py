@@ -92,3 +92,15 @@ def test_existing_path_is_one_line(capsys):
     assert main([]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("tool-y: error: ") and "/runs/out" in err[0]
+
+
+def test_errors_survive_pickling_like_in_dataloader_workers():
+    import pickle
+
+    from pkg_shared.errors import MissingDependencyError
+
+    e = pickle.loads(pickle.dumps(DataFormatError("/d/a.jpg", "corrupt image", line=3)))
+    assert isinstance(e, DataFormatError) and str(e) == "/d/a.jpg:3: corrupt image"
+    assert (e.path, e.problem, e.line) == ("/d/a.jpg", "corrupt image", 3)
+    m = pickle.loads(pickle.dumps(MissingDependencyError("decord", "video")))
+    assert str(m) == str(MissingDependencyError("decord", "video"))

@@ -27,15 +27,22 @@ class DataFormatError(PkgError):
         where = self.path if line is None else f"{self.path}:{line}"
         super().__init__(f"{where}: {problem}")
 
+    def __reduce__(self):  # DataLoader workers pickle exceptions: rebuild from the fields, not the message
+        return (type(self), (self.path, self.problem, self.line))
+
 
 class MissingDependencyError(PkgError):
     """An optional dependency is needed for the requested feature."""
 
     def __init__(self, module: str, extra: str, dist: str = "pkg-shared") -> None:
+        self.module, self.extra, self.dist = module, extra, dist
         super().__init__(
             f"this feature needs the Python module '{module}'; install it with "
             f"`pip install '{dist}[{extra}]'` (or `pip install {module}`)"
         )
+
+    def __reduce__(self):
+        return (type(self), (self.module, self.extra, self.dist))
 
 
 def require(module: str, extra: str, dist: str = "pkg-shared"):
