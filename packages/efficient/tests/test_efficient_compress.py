@@ -88,6 +88,19 @@ def test_budget_allocation_meets_target_and_uniform_rule():
     assert (ch.groups, ch.rank) == (4, 4)
 
 
+def test_ridge_lstsq_matches_sklearn_ridge_tall_and_wide():
+    """The samples'-side form used when rows < cols (VGG fc6 refit) is the same ridge solution."""
+    from sklearn.linear_model import Ridge
+
+    g = torch.Generator().manual_seed(1)
+    for rows, cols in ((80, 7), (9, 40)):
+        a = torch.randn(rows, cols, generator=g, dtype=torch.float64)
+        b = torch.randn(rows, 3, generator=g, dtype=torch.float64)
+        alpha = 1e-2 * float(a.pow(2).sum()) / cols  # ridge_lstsq's scaling of its ridge argument
+        ref = Ridge(alpha=alpha, fit_intercept=False, solver="svd").fit(a.numpy(), b.numpy()).coef_.T
+        assert torch.allclose(ridge_lstsq(a, b, 1e-2), torch.from_numpy(ref), atol=1e-9), (rows, cols)
+
+
 def test_solvers_against_references():
     g = torch.Generator().manual_seed(0)
     a, b = torch.randn(50, 6, generator=g, dtype=torch.float64), torch.randn(50, 3, generator=g, dtype=torch.float64)
