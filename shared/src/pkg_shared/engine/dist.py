@@ -72,5 +72,9 @@ def barrier(info: DistInfo) -> None:
 
 
 def cleanup(info: DistInfo) -> None:
+    """End of a normal run: wait for every rank (rank 0 may still be writing checkpoints), then tear
+    the group down. A rank that leaves while a peer still talks to it can make gloo abort the peer
+    (``Connection closed by peer`` thrown on gloo's I/O thread)."""
     if info.enabled and tdist.is_initialized():
+        tdist.barrier()
         tdist.destroy_process_group()
