@@ -104,3 +104,23 @@ def test_errors_survive_pickling_like_in_dataloader_workers():
     assert (e.path, e.problem, e.line) == ("/d/a.jpg", "corrupt image", 3)
     m = pickle.loads(pickle.dumps(MissingDependencyError("decord", "video")))
     assert str(m) == str(MissingDependencyError("decord", "video"))
+
+
+def test_entrypoint_output_into_a_closed_pipe_is_quiet():
+    """`some-cli ... | head -1`: the reader leaves early; no BrokenPipe traceback, status 141."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom pkg_shared.cli import entrypoint\n"
+            "@entrypoint(prog='tool-y')\n"
+            "def main(argv):\n"
+            "    for i in range(200000):\n"
+            "        print('line', i)\n"
+            "sys.exit(main([]))\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # like `head -1` exiting
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, err
+    assert first == b"line 0\n"
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

@@ -90,6 +90,15 @@ def resolve_device(name: str = "auto"):
     return dev
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not fail once more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout replaced by something without a descriptor
+        pass
+
+
 def entrypoint(fn: Callable[..., int | None] | None = None, *, prog: str | None = None):
     """Wrap a ``main(argv)`` so user errors become ``prog: error: message`` and exit status 2.
 
@@ -107,6 +116,9 @@ def entrypoint(fn: Callable[..., int | None] | None = None, *, prog: str | None 
         except KeyboardInterrupt:
             print(f"{name}: interrupted", file=sys.stderr)
             return 130
+        except BrokenPipeError:  # output piped into `head` and the reader left: not an error of ours
+            _silence_stdout()
+            return 141  # what a shell reports for a tool killed by SIGPIPE
         except (PkgError, FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError,
                 PermissionError) as exc:
             if os.environ.get("PKG_DEBUG"):
