@@ -135,3 +135,18 @@ def test_yaml_syntax_error_is_one_line_with_its_line(tmp_path):
     b.write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(ConfigError, match="binary.yaml: not a text"):
         read_yaml(b)
+
+
+def test_load_yaml_file_any_document_and_one_line_errors(tmp_path):
+    from pkg_shared.config import load_yaml_file
+
+    good = tmp_path / "w.yaml"
+    good.write_text("[16, 32]\n")
+    assert load_yaml_file(good) == [16, 32]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("[1, 2\n")
+    with pytest.raises(ConfigError) as e:
+        load_yaml_file(bad)
+    assert str(e.value).startswith(f"{bad}:2: not valid YAML") and "\n" not in str(e.value)
+    with pytest.raises(ConfigError, match="widths file not found"):
+        load_yaml_file(tmp_path / "none.yaml", "widths file")

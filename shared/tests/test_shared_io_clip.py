@@ -147,6 +147,26 @@ def test_pyav_non_reference_skip_is_exact_and_skips(tmp_path):
     assert np.array_equal(clip.numpy(), np.stack([got_full[i] for i in want]))
 
 
+def test_torchcodec_that_loads_ffmpeg_lazily_is_probed(monkeypatch):
+    """torchcodec 0.17 imports fine without FFmpeg and fails on the first decode: the probe loads
+    the core library itself, so ``auto`` and ``available`` do not pick a back-end that cannot decode."""
+    ops = pytest.importorskip("torchcodec._core.ops")
+    if not hasattr(ops, "load_core_libraries"):
+        pytest.skip("this torchcodec loads its core at import")
+
+    def missing():
+        raise RuntimeError("Could not load libtorchcodec. Likely causes: no FFmpeg")
+
+    monkeypatch.setattr(ops, "load_core_libraries", missing)
+    clip_mod.torchcodec_problem.cache_clear()
+    try:
+        problem = clip_mod.torchcodec_problem()
+        assert problem is not None and "Could not load libtorchcodec" in problem
+        assert not available("torchcodec")
+    finally:
+        clip_mod.torchcodec_problem.cache_clear()
+
+
 def test_torchcodec_without_ffmpeg_is_a_clear_error(monkeypatch):
     """torchcodec's wheel needs system FFmpeg libraries: a missing one is reported, not a traceback."""
     import sys

@@ -158,17 +158,24 @@ def _yaml_problem(path: pathlib.Path, exc: yaml.YAMLError) -> str:
     return f"{where}: not valid YAML: {problem}"
 
 
-def read_yaml(path: str | pathlib.Path) -> dict[str, Any]:
-    """Read a YAML mapping; errors name the file."""
+def load_yaml_file(path: str | pathlib.Path, what: str = "config file") -> Any:
+    """Any YAML document (a list of widths, a mapping...); a syntax error or a binary file is a
+    one-line ConfigError naming the file and line."""
     path = pathlib.Path(path)
     if not path.is_file():
-        raise ConfigError(f"{path}: config file not found")
+        raise ConfigError(f"{path}: {what} not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(_yaml_problem(path, exc)) from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not a text (UTF-8) YAML file") from exc
+
+
+def read_yaml(path: str | pathlib.Path) -> dict[str, Any]:
+    """Read a YAML mapping; errors name the file."""
+    path = pathlib.Path(path)
+    data = load_yaml_file(path)
     if data is None:
         return {}
     if not isinstance(data, dict):

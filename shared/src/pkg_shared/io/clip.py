@@ -70,7 +70,12 @@ def torchcodec_problem() -> str | None:
     if importlib.util.find_spec("torchcodec") is None:
         return "torchcodec is not installed (pip install 'pkg-shared[torchcodec]')"
     try:
-        from torchcodec.decoders import VideoDecoder  # noqa: F401  (loads the FFmpeg-linked core)
+        from torchcodec.decoders import VideoDecoder  # noqa: F401  (older releases load the FFmpeg-linked core here)
+
+        # newer releases (0.17) load it on first decode instead: ask for it now
+        load_core = getattr(importlib.import_module("torchcodec._core.ops"), "load_core_libraries", None)
+        if load_core is not None:
+            load_core()
     except Exception as exc:  # RuntimeError: could not load libtorchcodec / libavutil.so.N
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else exc.__class__.__name__
         return ("torchcodec cannot load FFmpeg shared libraries (install FFmpeg 4-8, e.g. "

@@ -11,6 +11,7 @@ import torch
 from pkg_efficient.config import ModelConfig
 from pkg_efficient.engine.modelio import load_model, probe_input  # noqa: F401 (re-exported)
 from pkg_efficient.models import MODELS, build_model
+from pkg_shared.config import read_yaml
 from pkg_shared.errors import ConfigError
 from pkg_shared.fsutil import atomic_write_json
 
@@ -21,22 +22,7 @@ def resolve_recipe(args) -> None:
         from pkg_efficient.configs import recipe_path
 
         args.config = recipe_path(args.config)
-        check_yaml(args.config)
-
-
-def check_yaml(path: pathlib.Path) -> None:
-    """A YAML syntax error as one line with the file and line (PyYAML's own message spans several)."""
-    import yaml
-
-    try:
-        yaml.safe_load(pathlib.Path(path).read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
-        raise ConfigError(f"{where}: not valid YAML ({problem})") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not a text (UTF-8) YAML file") from exc
+        read_yaml(args.config)  # a syntax error is one line with the file and line, before any work
 
 
 def get_model(model: str | None, weights: str | None, num_classes: int | None = None):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pathlib
 
-import yaml
-
 from pkg_efficient.cli.common import resolve_recipe
 from pkg_efficient.config import CompressConfig, check_compress_config
 from pkg_shared.cli import config_from_args, entrypoint, make_parser, resolve_device
+from pkg_shared.config import load_yaml_file
 from pkg_shared.errors import ConfigError
 
 EXAMPLE = """examples:
@@ -49,14 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             "rank_rule": args.rank_rule, "refit_r": False if args.no_refit_r else None,
             "reinsert_bn": True if args.reinsert_bn else None, "include_1x1": True if args.include_1x1 else None}
     if args.widths is not None:
-        if not args.widths.is_file():
-            raise FileNotFoundError(2, "widths file not found", str(args.widths))
-        try:
-            widths = yaml.safe_load(args.widths.read_text())
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{args.widths}:{mark.line + 1}" if mark is not None else str(args.widths)
-            raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or type(exc).__name__})") from exc
+        widths = load_yaml_file(args.widths, "widths file")
         if not isinstance(widths, list) or not all(isinstance(w, int) and w > 0 for w in widths):
             raise ConfigError(f"{args.widths}: expected a YAML list of positive integers")
         sets["widths"] = "[" + ",".join(map(str, widths)) + "]"
