@@ -301,14 +301,20 @@ def _tiny_checkpoint(path, classes, **data):
     return path
 
 
-def test_eval_refuses_a_dataset_whose_classes_are_not_the_models(tmp_path, capsys):
+def _tiny_kinetics(tmp_path):
+    """A 3-class Kinetics tree (one train and one val video each), the 16-px data settings that
+    read it, and its sorted class names."""
     from pkg_video.data.fake import KINETICS_NAMES
 
     root = tmp_path / "k"
     data.main(["make-fake", "--out", str(root), "--classes", "3", "--train-per-class", "1", "--val-per-class", "1"])
     small = {"root": str(root), "clip_len": 2, "frame_interval": 2, "train_scale": [16, 16], "crop_size": 16,
              "val_short_side": 16, "test_short_side": 16, "test_clips": 1}
-    names = sorted(KINETICS_NAMES[:3])
+    return root, small, sorted(KINETICS_NAMES[:3])
+
+
+def test_eval_refuses_a_dataset_whose_classes_are_not_the_models(tmp_path, capsys):
+    root, small, names = _tiny_kinetics(tmp_path)
     ck = _tiny_checkpoint(tmp_path / "other.pt", [names[0], names[2], names[1]], **small)  # same names, other order
     capsys.readouterr()
     _one_line_error(capsys, eval_cli.main(["--checkpoint", str(ck), "--views", "1"]), "val.csv", "first difference")
@@ -447,13 +453,7 @@ def test_train_without_validation_videos_says_so(tmp_path, capsys):
 def test_eval_on_a_tree_with_only_the_val_csv_uses_the_checkpoints_classes(tmp_path, capsys):
     import numpy as np
 
-    from pkg_video.data.fake import KINETICS_NAMES
-
-    root = tmp_path / "k"
-    data.main(["make-fake", "--out", str(root), "--classes", "3", "--train-per-class", "1", "--val-per-class", "1"])
-    small = {"root": str(root), "clip_len": 2, "frame_interval": 2, "train_scale": [16, 16], "crop_size": 16,
-             "val_short_side": 16, "test_short_side": 16, "test_clips": 1}
-    names = sorted(KINETICS_NAMES[:3])
+    root, small, names = _tiny_kinetics(tmp_path)
     ck = _tiny_checkpoint(tmp_path / "ck.pt", names, **small)
     full = tmp_path / "full.npy"
     assert eval_cli.main(["--checkpoint", str(ck), "--views", "1", "--save-scores", str(full), "--out",
