@@ -1,7 +1,9 @@
 """FE-Net (inference path) vs torchvision MobileNetV2 at equal M-Adds, and a compressed VGG-16
 (L1 widths at 5x, random weights: latency does not depend on the values) vs the original.
-Batch 1 single thread and batch 32 (``--large-batch``) all threads. For the VGG pair a per-layer
-latency table (forward hooks) shows where the measured speed-up falls short of the M-Adds one."""
+Batch 1 single thread and batch 32 (``--large-batch``) all threads, both models of a pair in the
+same memory layout: channels_last (NHWC, what oneDNN's CPU convolutions use) and NCHW. For the
+VGG pair a per-layer latency table (forward hooks) shows where the measured speed-up falls short
+of the M-Adds one."""
 
 import argparse
 
@@ -21,6 +23,7 @@ if __name__ == "__main__":
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--input", type=int, default=224)
     ap.add_argument("--large-batch", type=int, default=32, help="batch of the all-threads run (smaller: quicker)")
+    ap.add_argument("--layouts", default="channels_last,nchw", help="comma list of channels_last, nchw")
     args = ap.parse_args()
     torch.manual_seed(0)
     fenet = to_inference(build_model("fenet_r_1.0"), inplace_ok=True)
@@ -30,15 +33,20 @@ if __name__ == "__main__":
                                target_speedup=5.0)
     all_threads = torch.get_num_threads()
     results = []
-    for threads, batch in ((1, 1), (all_threads, args.large_batch)):
-        torch.set_num_threads(threads)
-        results.append(bench_models(fenet, mbv2, f"fenet_r_1.0 vs mobilenet_v2 b={batch} t={threads}", args.input, batch, args.repeat))
-        r = bench_models(small, vgg, f"vgg16 5x (L1 widths) vs vgg16 b={batch} t={threads}", args.input, batch, args.repeat)
-        r["theoretical_conv_speedup"] = info["conv_speedup_theoretical"]
-        r["per_layer"] = per_layer_table(vgg, small, args.input, batch, repeat=3)
-        print(f"per-layer latency, vgg16 vs 5x pruned, b={batch} t={threads}:")
-        print(format_per_layer(r["per_layer"]))
-        r["speedup_by_scope"] = speedup_by_scope(r["per_layer"])
-        print("per-layer sums, " + format_scopes(r["speedup_by_scope"]))
-        results.append(r)
+    for layout in args.layouts.split(","):
+        cl = {"channels_last": True, "nchw": False}[layout.strip()]
+        for threads, batch in ((1, 1), (all_threads, args.large_batch)):
+            torch.set_num_threads(threads)
+            tag = f"b={batch} t={threads} {layout}"
+            results.append(bench_models(fenet, mbv2, f"fenet_r_1.0 vs mobilenet_v2 {tag}", args.input, batch,
+                                        args.repeat, channels_last=cl))
+            r = bench_models(small, vgg, f"vgg16 5x (L1 widths) vs vgg16 {tag}", args.input, batch, args.repeat,
+                             channels_last=cl)
+            r["theoretical_conv_speedup"] = info["conv_speedup_theoretical"]
+            r["per_layer"] = per_layer_table(vgg, small, args.input, batch, repeat=3, channels_last=cl)
+            print(f"per-layer latency, vgg16 vs 5x pruned, {tag}:")
+            print(format_per_layer(r["per_layer"]))
+            r["speedup_by_scope"] = speedup_by_scope(r["per_layer"])
+            print(f"per-layer sums, {tag}: " + format_scopes(r["speedup_by_scope"]))
+            results.append(r)
     print(report(results, args.out))

@@ -81,3 +81,23 @@ def test_speedup_by_scope_on_a_measured_table():
     assert abs(s["conv_only"]["madds_M_before"] * 1e6 - (27 * 8 * 256 + 72 * 16 * 64)) < 1e-6
     assert abs(s["total"]["madds_M_before"] - s["conv_only"]["madds_M_before"] - 160e-6) < 1e-9  # + the FC
     assert s["total"]["latency_ms_before"] > s["conv_only"]["latency_ms_before"] > 0
+
+
+def test_channels_last_timing_runs_nhwc_on_a_copy():
+    """Timings default to NHWC (oneDNN's layout) on a copy: the caller's weights keep their NCHW
+    strides, and the timed convolution really received a channels_last input."""
+    import torch
+
+    from pkg_efficient.layer_cost import in_layout
+
+    seen = []
+    conv = nn.Conv2d(3, 8, 3)
+    model = nn.Sequential(conv, nn.ReLU())
+    timed, x = in_layout(model, torch.randn(1, 3, 8, 8), True)
+    timed[0].register_forward_pre_hook(lambda m, a: seen.append(a[0].is_contiguous(memory_format=torch.channels_last)))
+    timed(x)
+    assert seen == [True] and timed[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert conv.weight.is_contiguous() and not conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert in_layout(model, x, False)[0] is model
+    lat = layer_latency_ms(model, size=8, repeat=2)  # default layout
+    assert set(lat) == {"0", "1"} and conv.weight.is_contiguous() and not conv._forward_hooks

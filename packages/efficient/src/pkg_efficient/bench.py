@@ -45,14 +45,17 @@ def bench_shift(channels: int = 192, hw: int = 28, batch: int = 1, sparsities=(0
 
 
 def bench_models(candidate: nn.Module, baseline: nn.Module, name: str, size: int = 224, batch: int = 1,
-                 repeat: int = 20) -> dict:
+                 repeat: int = 20, channels_last: bool = True) -> dict:
+    """Both models in the same layout: NHWC by default (oneDNN's own; see layer_cost), or NCHW."""
     from pkg_efficient.flops import count
+    from pkg_efficient.layer_cost import in_layout
 
     x = torch.randn(batch, 3, size, size)
-    candidate.eval()
-    baseline.eval()
+    cand, xc = in_layout(candidate.eval(), x, channels_last)
+    base, xb = in_layout(baseline.eval(), x, channels_last)
     with torch.no_grad():
-        r = compare(name, lambda: candidate(x), lambda: baseline(x), warmup=2, repeat=repeat)
+        r = compare(name, lambda: cand(xc), lambda: base(xb), warmup=2, repeat=repeat)
     r["madds_M"] = {"candidate": count(candidate, size)["macs"] / 1e6, "baseline": count(baseline, size)["macs"] / 1e6}
     r["batch"] = batch
+    r["layout"] = "channels_last" if channels_last else "nchw"
     return r
