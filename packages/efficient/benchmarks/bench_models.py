@@ -25,6 +25,9 @@ if __name__ == "__main__":
     ap.add_argument("--large-batch", type=int, default=32, help="batch of the all-threads run (smaller: quicker)")
     ap.add_argument("--layouts", default="channels_last,nchw", help="comma list of channels_last, nchw")
     args = ap.parse_args()
+    layouts = [x.strip() for x in args.layouts.split(",") if x.strip()]
+    if not layouts or any(x not in ("channels_last", "nchw") for x in layouts):
+        ap.error(f"--layouts {args.layouts!r}: give channels_last, nchw or both (comma-separated)")
     torch.manual_seed(0)
     fenet = to_inference(build_model("fenet_r_1.0"), inplace_ok=True)
     mbv2 = build_model("mobilenet_v2")
@@ -33,8 +36,8 @@ if __name__ == "__main__":
                                target_speedup=5.0)
     all_threads = torch.get_num_threads()
     results = []
-    for layout in args.layouts.split(","):
-        cl = {"channels_last": True, "nchw": False}[layout.strip()]
+    for layout in layouts:
+        cl = layout == "channels_last"
         for threads, batch in ((1, 1), (all_threads, args.large_batch)):
             torch.set_num_threads(threads)
             tag = f"b={batch} t={threads} {layout}"
