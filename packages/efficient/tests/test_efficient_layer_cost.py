@@ -101,3 +101,14 @@ def test_channels_last_timing_runs_nhwc_on_a_copy():
     assert in_layout(model, x, False)[0] is model
     lat = layer_latency_ms(model, size=8, repeat=2)  # default layout
     assert set(lat) == {"0", "1"} and conv.weight.is_contiguous() and not conv._forward_hooks
+
+
+def test_layer_timing_builds_no_autograd_graph():
+    """Timed forwards run under no_grad: a graph would add autograd bookkeeping to every layer."""
+    import torch
+
+    seen = []
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+    model[1].register_forward_hook(lambda m, a, o: seen.append(o.requires_grad))
+    layer_latency_ms(model, size=8, repeat=1, channels_last=False)
+    assert seen and not any(seen) and torch.is_grad_enabled()

@@ -26,7 +26,6 @@ from torch import nn
 from pkg_efficient.flops import count_layers
 
 
-@torch.no_grad()
 def in_layout(model: nn.Module, x: torch.Tensor, channels_last: bool) -> tuple[nn.Module, torch.Tensor]:
     """A copy of ``model`` and ``x`` in NHWC when ``channels_last`` (the caller's model is left as it is)."""
     if not channels_last:
@@ -36,6 +35,7 @@ def in_layout(model: nn.Module, x: torch.Tensor, channels_last: bool) -> tuple[n
     return copy.deepcopy(model).to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
 
 
+@torch.no_grad()
 def layer_latency_ms(model: nn.Module, size: int = 224, batch: int = 1, repeat: int = 5,
                      channels_last: bool = True) -> dict[str, float]:
     """Median forward time (ms) of every leaf module that runs, by module name."""
