@@ -11,8 +11,8 @@ sum slightly larger than the whole-model time.
 Layout: by default models are timed in ``channels_last`` (NHWC), the layout oneDNN's CPU
 convolutions work in. In the default NCHW layout every convolution reorders its input and output
 into a blocked format and back, a cost that grows linearly with the width while M-Adds fall with
-its square, so NCHW timings understate what pruning gains (VGG-16 at 5x: measured x3.9 NCHW vs
-x4.3-4.5 NHWC, same widths, same process).
+its square, so NCHW timings understate what pruning gains (VGG-16 at 5x, conv layers, batch 1:
+x3.8-3.9 NCHW vs x4.1-4.3 NHWC, same widths, same process).
 """
 
 from __future__ import annotations
