@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             setup(None)
             shutil.rmtree(out, ignore_errors=True)
         raise
-    print(json.dumps({k: v for k, v in result.items() if isinstance(v, (int, float))}), flush=True)
+    if rank == 0:  # one summary: torchrun merges the ranks' stdout, and two prints can interleave on one line
+        print(json.dumps({k: v for k, v in result.items() if isinstance(v, (int, float))}), flush=True)
     return 0
 
 
