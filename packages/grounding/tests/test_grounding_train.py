@@ -82,8 +82,9 @@ def test_torchrun_two_processes(tmp_path):
            "--set", f"data.root={tmp_path / 'd'}", "--set", "data.features=vgg_rgb_features.hdf5",
            "--set", "data.num_steps=16", "--set", "model.hidden=8", "--set", "model.levels=2",
            "--set", "train.epochs=1", "--set", "train.batch_size=4", "--device", "cpu", "--out", str(tmp_path / "r")]
-    subprocess.run(cmd, check=True, timeout=300)
+    r = subprocess.run(cmd, check=True, timeout=300, capture_output=True, text=True)
     assert (tmp_path / "r" / "last.pt").is_file()
+    assert sum(line.startswith("{") for line in r.stdout.splitlines()) == 1  # rank 0 alone prints the summary
 
 
 def test_mcn_baseline_learns_didemo_fake(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import pathlib
 
 from pkg_grounding.cli.common import load_cfg
@@ -49,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
                           "summary": str(pathlib.Path(out) / "seeds.json")}))
         return 0
     res = train(cfg, out, resolve_device(args.device), resume=args.resume)
+    if os.environ.get("RANK", "0") != "0":  # torchrun: one summary, from rank 0
+        return 0
     print(json.dumps({"out": str(out), "best": res["best"], "steps": res["steps"],
                       "epochs": len(res["history"])}))
     return 0
