@@ -44,13 +44,15 @@ def main(argv: list[str] | None = None) -> int:
         cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, seed=args.seed))
     out = args.out or cfg.out
     setup(out)
+    main_rank = os.environ.get("RANK", "0") == "0"  # torchrun: one summary, from rank 0
     if seeds:
         summary = run_seeds(cfg, out, resolve_device(args.device), seeds, resume=args.resume)
-        print(json.dumps({"out": str(out), "seeds": seeds, "split": summary["split"],
-                          "summary": str(pathlib.Path(out) / "seeds.json")}))
+        if main_rank:
+            print(json.dumps({"out": str(out), "seeds": seeds, "split": summary["split"],
+                              "summary": str(pathlib.Path(out) / "seeds.json")}))
         return 0
     res = train(cfg, out, resolve_device(args.device), resume=args.resume)
-    if os.environ.get("RANK", "0") != "0":  # torchrun: one summary, from rank 0
+    if not main_rank:
         return 0
     print(json.dumps({"out": str(out), "best": res["best"], "steps": res["steps"],
                       "epochs": len(res["history"])}))
