@@ -124,3 +124,13 @@ def test_entrypoint_output_into_a_closed_pipe_is_quiet():
     assert proc.wait(timeout=60) == 141, err
     assert first == b"line 0\n"
     assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_missing_dependency_names_the_pip_distribution_and_the_checkout_extra():
+    from pkg_shared.errors import MissingDependencyError
+
+    msg = str(MissingDependencyError("cv2", "video"))
+    assert "`pip install opencv-python`" in msg and "pip install './shared[video]'" in msg
+    msg = str(MissingDependencyError("faiss", "faiss", "pkg-reid"))
+    assert "`pip install faiss-cpu`" in msg and "pip install './packages/reid[faiss]'" in msg
+    assert "`pip install av`" in str(MissingDependencyError("av", "pyav", "pkg-video"))

@@ -238,3 +238,23 @@ def test_train_state_round_trip(tmp_path):
     torch.testing.assert_close(model2.weight, model.weight)
     assert opt2.state_dict()["state"][0]["step"] == opt.state_dict()["state"][0]["step"]
     assert sampler2.state_dict() == sampler.state_dict()
+
+
+def test_metrics_logger_says_when_tensorboard_is_missing(tmp_path, monkeypatch, caplog):
+    import builtins
+    import logging
+
+    real_import = builtins.__import__
+
+    def no_tensorboard(name, *args, **kwargs):
+        if name.startswith("torch.utils.tensorboard"):
+            raise ModuleNotFoundError("No module named 'tensorboard'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tensorboard)
+    with caplog.at_level(logging.WARNING):
+        log = MetricsLogger(tmp_path, tensorboard=True)
+    log.log(1, loss=0.5)
+    log.close()
+    assert any("TensorBoard logging is off" in r.getMessage() and "metrics.csv" in r.getMessage() for r in caplog.records)
+    assert (tmp_path / "metrics.csv").read_text().startswith("step,loss")

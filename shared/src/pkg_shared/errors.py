@@ -31,14 +31,23 @@ class DataFormatError(PkgError):
         return (type(self), (self.path, self.problem, self.line))
 
 
+# import name -> distribution name, where they differ
+_PIP_NAME = {"cv2": "opencv-python", "PIL": "pillow", "sklearn": "scikit-learn", "yaml": "pyyaml",
+             "faiss": "faiss-cpu"}
+
+
 class MissingDependencyError(PkgError):
     """An optional dependency is needed for the requested feature."""
 
     def __init__(self, module: str, extra: str, dist: str = "pkg-shared") -> None:
         self.module, self.extra, self.dist = module, extra, dist
+        # pkg-shared and the packages are on no index: the extra is installed from the checkout
+        folder = "./shared" if dist == "pkg-shared" else f"./packages/{dist.removeprefix('pkg-')}"
+        top = module.split(".")[0]
         super().__init__(
             f"this feature needs the Python module '{module}'; install it with "
-            f"`pip install '{dist}[{extra}]'` (or `pip install {module}`)"
+            f"`pip install {_PIP_NAME.get(top, top)}`, or with the extra from the repository checkout: "
+            f"`pip install '{folder}[{extra}]'`"
         )
 
     def __reduce__(self):

@@ -54,8 +54,12 @@ class MetricsLogger:
                 from torch.utils.tensorboard import SummaryWriter
 
                 self._tb = SummaryWriter(log_dir=str(self.run_dir / "tb"))
-            except Exception:  # tensorboard not installed: CSV only
+            except Exception as exc:  # tensorboard not installed (or broken): CSV only, and say so
                 self._tb = None
+                _logging.getLogger(__name__).warning(
+                    "TensorBoard logging is off (%s: %s); metrics go to %s only. Install it with "
+                    "`pip install tensorboard`.", exc.__class__.__name__, str(exc).splitlines()[0][:120] if str(exc) else "",
+                    self.csv_path)
 
     def log(self, step: int, **scalars: Any) -> None:
         values = {k: float(v) for k, v in scalars.items()}
