@@ -105,7 +105,7 @@ def test_checkpoint_roundtrip_rebuilds_tucker_cp(method, tmp_path):
 
 def test_tensorly_backend_missing_is_a_config_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorly", None)
-    with pytest.raises(ConfigError, match=r"pkg-efficient\[tensorly\]"):
+    with pytest.raises(ConfigError, match=r"packages/efficient\[tensorly\]"):
         tucker2_decompose(_conv(), 4, 4, backend="tensorly")
 
 

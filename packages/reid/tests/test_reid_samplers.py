@@ -152,7 +152,7 @@ def test_faiss_missing_falls_back_or_names_the_extra(monkeypatch):
     emb, labels = _random_ids(n_ids=50)
     auto = nearest_identities(emb, labels, 5, "center", "auto", faiss_min_ids=10)
     assert auto.backend == "torch"
-    with pytest.raises(MissingDependencyError, match=r"pkg-reid\[faiss\]"):
+    with pytest.raises(MissingDependencyError, match=r"packages/reid\[faiss\]"):
         nearest_identities(emb, labels, 5, "center", "faiss")
     with pytest.raises(ConfigError, match="center only"):
         nearest_identities(emb, labels, 5, "min_pair", "faiss")

@@ -169,5 +169,5 @@ def test_missing_tensorboard_is_said_once(fake, tmp_path, caplog, monkeypatch):
     with caplog.at_level(logging.INFO):
         train(cfg, tmp_path / "r", device=torch.device("cpu"), num_workers=0)
     said = [r.getMessage() for r in caplog.records if "TensorBoard is not installed" in r.getMessage()]
-    assert len(said) == 1 and "pkg-video[tensorboard]" in said[0]  # was silent: no tb/ folder and no word why
+    assert len(said) == 1 and "packages/video[tensorboard]" in said[0]  # was silent: no tb/ folder and no word why
     assert (tmp_path / "r" / "metrics.csv").is_file()

@@ -68,7 +68,7 @@ def available(backend: str) -> bool:
 def torchcodec_problem() -> str | None:
     """None when torchcodec decodes here, else why not (its FFmpeg libraries usually)."""
     if importlib.util.find_spec("torchcodec") is None:
-        return "torchcodec is not installed (pip install 'pkg-shared[torchcodec]')"
+        return "torchcodec is not installed (pip install torchcodec, or pip install './shared[torchcodec]' from the checkout)"
     try:
         from torchcodec.decoders import VideoDecoder  # noqa: F401  (older releases load the FFmpeg-linked core here)
 

@@ -126,7 +126,7 @@ def _tensorly():
         import tensorly as tl
         from tensorly import decomposition as dec
     except ImportError as exc:
-        raise ConfigError("backend tensorly needs the optional extra: pip install 'pkg-efficient[tensorly]'") from exc
+        raise ConfigError("backend tensorly needs the optional extra: pip install tensorly, or from the checkout pip install './packages/efficient[tensorly]'") from exc
     tl.set_backend("numpy")
     warnings.filterwarnings("ignore", message="Trying to compute SVD", module="tensorly")
     return tl, dec

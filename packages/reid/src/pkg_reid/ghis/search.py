@@ -8,7 +8,7 @@
 Only the k nearest identities of each identity are kept, never the N_id x N_id matrix, so the search
 scales to any number of identities: the torch path works on blocks of rows (memory O(block x N)),
 and for ``center`` with more than ``faiss_min_ids`` identities an exact faiss ``IndexFlatL2`` is used
-when faiss-cpu is installed (``pip install 'pkg-reid[faiss]'``). Both paths give the same lists
+when faiss-cpu is installed (``pip install './packages/reid[faiss]'`` from the checkout). Both paths give the same lists
 (tested); ties at equal distance are ordered by identity index.
 """
 

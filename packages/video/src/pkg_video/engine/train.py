@@ -127,7 +127,7 @@ def train(cfg: Config, out_dir: str | pathlib.Path, *, device: torch.device, res
                  train_report.get("rows", 0), len(val_samples), len(classes))
     logger = MetricsLogger(out, tensorboard=t.tensorboard) if info.is_main else None
     if info.is_main and t.tensorboard and importlib.util.find_spec("tensorboard") is None:
-        log.info("TensorBoard is not installed: metrics go to %s only (pip install 'pkg-video[tensorboard]', "
+        log.info("TensorBoard is not installed: metrics go to %s only (pip install tensorboard, or pip install './packages/video[tensorboard]', "
                  "or train.tensorboard=false to silence this)", out / "metrics.csv")
 
     ds = ClipDataset(train_samples, cfg.data, "train", seed=t.seed)
