@@ -118,6 +118,7 @@ class CompressConfig:
     refit_r: bool = True
     relu_bound: bool = True  # [C] n'_l >= ceil(d_l / a_l)
     allocation: Literal["uniform", "greedy"] = "uniform"  # [C] LDRF widths (VGG, ResNet internals): uniform ratio or spec's greedy
+    width_multiple: int = 1  # [C] solved pruned widths are multiples of this (16: oneDNN AVX-512 channel blocks; 1 = off)
     reinsert_bn: bool = False  # [C] pruned models: identity BN after every recomposed conv (for fine-tuning)
     policy: Literal["uniform", "budget"] = "uniform"  # FGA (g, r) allocation [C]
     group_size: int = 16  # [C]
@@ -197,6 +198,8 @@ def check_compress_config(cfg: CompressConfig) -> None:
     _need(cfg.rank_images >= 1, "rank_images", f"must be at least 1, got {cfg.rank_images}")
     _need(cfg.alt_iters >= 0, "alt_iters", f"must be >= 0, got {cfg.alt_iters}")
     _need(cfg.alt_steps >= 1, "alt_steps", f"must be at least 1, got {cfg.alt_steps}")
+    _need(cfg.width_multiple >= 1, "width_multiple",
+          f"must be at least 1 (1 = no alignment; 8 for AVX2, 16 for AVX-512 CPUs), got {cfg.width_multiple}")
     _need(cfg.group_size >= 1, "group_size", f"must be at least 1, got {cfg.group_size}")
     _need(0 < cfg.target_reduction < 1, "target_reduction",
           f"must be in (0, 1) (fraction of M-Adds removed), got {cfg.target_reduction}")

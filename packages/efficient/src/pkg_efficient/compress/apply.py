@@ -90,16 +90,57 @@ def _vgg_conv_macs(widths: list[int], hw: list[int]) -> int:
     return tot
 
 
-def _solve_ratio(cost, widths: list[int], lower: list[int], target: float, base: int) -> tuple[list[int], bool]:
-    """Largest uniform keep ratio (within the lower bounds) whose cost meets base/target."""
+def aligned_lower(widths: list[int], lower: list[int], multiple: int) -> list[int]:
+    """Lower bounds rounded up to the width multiple (layers narrower than it are left as they are)."""
+    if multiple <= 1:
+        return list(lower)
+    return [min(w, -(-lo // multiple) * multiple) if w >= multiple else lo for w, lo in zip(widths, lower)]
+
+
+def aligned_keep(widths: list[int], ratio: float, lower: list[int], multiple: int) -> list[int]:
+    """Uniform keep ratio with every width a multiple of ``multiple`` (never below it or ``lower``).
+
+    Why: oneDNN's CPU convolutions block channels by 8 (AVX2) or 16 (AVX-512) and pad the rest, so
+    57 kept channels cost as much as 64 there while M-Adds count 57."""
+    if multiple <= 1:
+        return keep_counts(widths, ratio, lower)
+    out = []
+    for w, lo in zip(widths, aligned_lower(widths, lower, multiple)):
+        if w < multiple:
+            out.append(max(1, min(w, max(lo, int(round(ratio * w))))))
+        else:
+            out.append(min(w, max(lo, multiple, int(round(ratio * w / multiple)) * multiple)))
+    return out
+
+
+def _solve_ratio(cost, widths: list[int], lower: list[int], target: float, base: int,
+                 multiple: int = 1) -> tuple[list[int], bool]:
+    """Largest uniform keep ratio (within the lower bounds) whose cost meets base/target.
+
+    With ``multiple`` > 1 the widths are multiples of it; the rounding leaves slack below the
+    target, which is given back ``multiple`` channels at a time to the layer that keeps the smallest
+    fraction of its width, while the target still holds."""
     lo, hi = 0.0, 1.0
     for _ in range(40):
         mid = (lo + hi) / 2
-        if base / cost(keep_counts(widths, mid, lower)) >= target:
+        if base / cost(aligned_keep(widths, mid, lower, multiple)) >= target:
             lo = mid
         else:
             hi = mid
-    keep = keep_counts(widths, lo, lower)
+    keep = aligned_keep(widths, lo, lower, multiple)
+    if multiple > 1 and base / cost(keep) >= target:
+        blocked: set[int] = set()
+        while True:
+            open_ = [i for i, (k, w) in enumerate(zip(keep, widths))
+                     if i not in blocked and w >= multiple and k + multiple <= w]
+            if not open_:
+                break
+            i = min(open_, key=lambda j: (keep[j] / widths[j], j))
+            trial = keep[:i] + [keep[i] + multiple] + keep[i + 1:]
+            if base / cost(trial) >= target:
+                keep = trial
+            else:
+                blocked.add(i)
     return keep, base / cost(keep) >= target * 0.999
 
 
@@ -127,11 +168,13 @@ def _activations_stats(layers: list[Layer], final: Layer, x: torch.Tensor, opts:
 
 
 def greedy_widths(widths: list[int], lower: list[int], energies: list[torch.Tensor], cost, budget: float,
-                  chunks: int = 32) -> list[int]:
+                  chunks: int = 32, multiple: int = 1) -> list[int]:
     """Spec's allocation: from full widths, repeatedly drop a chunk (~n_l/32) of the lowest-energy
     neurons of the layer that loses the least log retained embedding energy per M-Add saved,
-    never below ``lower``, until ``cost(widths) <= budget``."""
+    never below ``lower``, until ``cost(widths) <= budget``. With ``multiple`` > 1 every layer at
+    least that wide steps to the multiple below (see :func:`aligned_keep` for why)."""
     keep = list(widths)
+    lower = aligned_lower(widths, lower, multiple)
     cum = [torch.cumsum(e, 0) for e in energies]
 
     def log_energy(li: int, k: int) -> float:
@@ -144,11 +187,16 @@ def greedy_widths(widths: list[int], lower: list[int], energies: list[torch.Tens
             step = min(max(1, widths[li] // chunks), k - lo)
             if step <= 0:
                 continue
-            trial = keep[:li] + [k - step] + keep[li + 1:]
+            nxt = k - step
+            if multiple > 1 and widths[li] >= multiple:
+                nxt = nxt // multiple * multiple
+                if nxt < max(lo, multiple):
+                    continue
+            trial = keep[:li] + [nxt] + keep[li + 1:]
             saved = cur - cost(trial)
             if saved <= 0:
                 continue
-            score = (log_energy(li, k) - log_energy(li, k - step)) / saved
+            score = (log_energy(li, k) - log_energy(li, nxt)) / saved
             if best_score is None or score < best_score:
                 best, best_score = trial, score
         if best is None:
@@ -171,7 +219,10 @@ def _accuracy_rule(model: nn.Module, targets: list[tuple[str, torch.Tensor]], ca
 def compress_vgg(model: VGG, calib: torch.Tensor, opts: ChainOptions, target_speedup: float | None = None,
                  widths: list[int] | None = None, relu_bound: bool = True,
                  labels: torch.Tensor | None = None, reinsert_bn: bool = False,
-                 allocation: str = "uniform") -> tuple[VGG, dict]:
+                 allocation: str = "uniform", width_multiple: int = 1) -> tuple[VGG, dict]:
+    """Prune the conv outputs of a VGG to ``widths`` or to a conv-only ``target_speedup``.
+
+    ``width_multiple`` > 1 makes the solved widths (not explicit ones) multiples of it."""
     dtype = next(model.parameters()).dtype
     model = copy.deepcopy(model).eval()
     layers, final = _vgg_chain(model)
@@ -193,16 +244,19 @@ def compress_vgg(model: VGG, calib: torch.Tensor, opts: ChainOptions, target_spe
             ranks, ratios, energies = _activations_stats(layers, final, calib, opts)
             lower = relu_lower_bounds(ranks, ratios, orig_w) if relu_bound else lower
         if allocation == "greedy" and opts.method == "ldrf":
-            widths = greedy_widths(orig_w, lower, energies, lambda k: _vgg_conv_macs(k, hw), base / target_speedup)
+            widths = greedy_widths(orig_w, lower, energies, lambda k: _vgg_conv_macs(k, hw), base / target_speedup,
+                                   multiple=width_multiple)
             ok = base / _vgg_conv_macs(widths, hw) >= target_speedup * 0.999
             if not ok:
                 widths = greedy_widths(orig_w, [1] * len(orig_w), energies, lambda k: _vgg_conv_macs(k, hw),
-                                       base / target_speedup)
+                                       base / target_speedup, multiple=width_multiple)
                 ok, note = True, "ReLU lower bounds could not reach the target; bounds dropped"
         else:
-            widths, ok = _solve_ratio(lambda k: _vgg_conv_macs(k, hw), orig_w, lower, target_speedup, base)
+            widths, ok = _solve_ratio(lambda k: _vgg_conv_macs(k, hw), orig_w, lower, target_speedup, base,
+                                      width_multiple)
         if not ok:
-            widths, _ = _solve_ratio(lambda k: _vgg_conv_macs(k, hw), orig_w, [1] * len(orig_w), target_speedup, base)
+            widths, _ = _solve_ratio(lambda k: _vgg_conv_macs(k, hw), orig_w, [1] * len(orig_w), target_speedup, base,
+                                     width_multiple)
             note = "ReLU lower bounds could not reach the target; bounds dropped"
     if len(widths) != len(layers):
         raise ValueError(f"expected {len(layers)} widths, got {len(widths)}")
@@ -240,6 +294,7 @@ def compress_vgg(model: VGG, calib: torch.Tensor, opts: ChainOptions, target_spe
     info = {"widths": list(map(int, widths)), "original_widths": orig_w, "rank_rule": opts.rank_rule,
             "allocation": allocation if widths_given is None else "explicit", "layers": [dataclasses.asdict(r) for r in reports],
             "conv_speedup_theoretical": base / _vgg_conv_macs(list(widths), hw), "note": note,
+            "width_multiple": width_multiple if widths_given is None else None,
             "spec": {"kind": "vgg", "arch": arch}}
     return new, info
 
@@ -350,13 +405,15 @@ def _stem(model: nn.Module) -> nn.Module:
 def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, target_speedup: float | None = None,
                     widths: dict[str, list[int]] | None = None,
                     labels: torch.Tensor | None = None, reinsert_bn: bool = False,
-                    allocation: str = "uniform", relu_bound: bool = True) -> tuple[nn.Module, dict]:
+                    allocation: str = "uniform", relu_bound: bool = True,
+                    width_multiple: int = 1) -> tuple[nn.Module, dict]:
     """Prune the internal channels of every residual block (block outputs untouched).
 
     ``allocation``: ``uniform`` (one keep ratio for every internal layer, bisected to the target; LDRF
     keeps each layer inside its ReLU lower bound when ``relu_bound``, as for VGG) or
     ``greedy`` (LDRF: the VGG rule, :func:`greedy_widths`, over all internal layers of all blocks,
-    inside the ReLU lower bounds n'_l >= ceil(d_l / a_l) when ``relu_bound``)."""
+    inside the ReLU lower bounds n'_l >= ceil(d_l / a_l) when ``relu_bound``). ``width_multiple``:
+    as for :func:`compress_vgg`."""
     from pkg_efficient.flops import count
 
     dtype = next(model.parameters()).dtype
@@ -399,9 +456,10 @@ def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, t
         if allocation == "greedy" and opts.method == "ldrf":
             ranks, ratios, energies = _resnet_stats(model, blocks, calib.to(dtype), opts, block_ranks)
             lower = relu_lower_bounds(ranks, ratios, flat) if relu_bound else [1] * len(flat)
-            keep = greedy_widths(flat, lower, energies, cost, total / target_speedup)
+            keep = greedy_widths(flat, lower, energies, cost, total / target_speedup, multiple=width_multiple)
             if total / cost(keep) < target_speedup * 0.999 and relu_bound:
-                keep = greedy_widths(flat, [1] * len(flat), energies, cost, total / target_speedup)
+                keep = greedy_widths(flat, [1] * len(flat), energies, cost, total / target_speedup,
+                                     multiple=width_multiple)
                 note = "ReLU lower bounds could not reach the target; bounds dropped"
             ok = total / cost(keep) >= target_speedup * 0.999
             lower_bounds = split(lower)
@@ -411,9 +469,9 @@ def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, t
                 ranks, ratios, _ = _resnet_stats(model, blocks, calib.to(dtype), opts, block_ranks)
                 lower = relu_lower_bounds(ranks, ratios, flat)
                 lower_bounds = split(lower)
-            keep, ok = _solve_ratio(cost, flat, lower, target_speedup, total)
+            keep, ok = _solve_ratio(cost, flat, lower, target_speedup, total, width_multiple)
             if not ok and lower != [1] * len(flat):
-                keep, ok = _solve_ratio(cost, flat, [1] * len(flat), target_speedup, total)
+                keep, ok = _solve_ratio(cost, flat, [1] * len(flat), target_speedup, total, width_multiple)
                 note = "ReLU lower bounds could not reach the target; bounds dropped"
         if not ok:
             raise ValueError(f"a {target_speedup}x conv speed-up is not reachable by pruning block internals only")
@@ -438,6 +496,7 @@ def compress_resnet(model: nn.Module, calib: torch.Tensor, opts: ChainOptions, t
     info = {"widths": {n: list(map(int, w)) for n, w in widths.items()}, "layers": reports, "rank_rule": opts.rank_rule,
             "allocation": "explicit" if widths_given else (allocation if opts.method == "ldrf" else "uniform"),
             "lower_bounds": lower_bounds, "conv_speedup_theoretical": total / new_total, "note": note,
+            "width_multiple": None if widths_given else width_multiple,
             "spec": {"kind": "resnet", "widths": {n: list(map(int, w)) for n, w in widths.items()},
                      "reinsert_bn": reinsert_bn}}
     return model, info

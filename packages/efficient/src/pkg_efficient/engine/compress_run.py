@@ -97,9 +97,10 @@ def compress(cfg: CompressConfig, model: nn.Module, calib: torch.Tensor,
             if cfg.widths is not None:
                 raise ConfigError("explicit widths are supported for VGG only; use target_speedup for ResNet-50")
             return compress_resnet(model, calib, opts, cfg.target_speedup, labels=labels, reinsert_bn=cfg.reinsert_bn,
-                                   allocation=cfg.allocation, relu_bound=cfg.relu_bound)
+                                   allocation=cfg.allocation, relu_bound=cfg.relu_bound,
+                                   width_multiple=cfg.width_multiple)
         return compress_vgg(model, calib, opts, cfg.target_speedup, cfg.widths, cfg.relu_bound, labels=labels,
-                            reinsert_bn=cfg.reinsert_bn, allocation=cfg.allocation)
+                            reinsert_bn=cfg.reinsert_bn, allocation=cfg.allocation, width_multiple=cfg.width_multiple)
     return decompose_model(model, cfg.method, cfg.input_size, cfg.policy, cfg.group_size, cfg.target_reduction,
                            cfg.include_1x1, calib=calib if cfg.refit else None, refit=cfg.refit,
                            backend=cfg.tensor_backend)
