@@ -11,7 +11,8 @@ from pkg_shared.config import load_yaml_file
 from pkg_shared.errors import ConfigError
 
 EXAMPLE = """examples:
-  efficient-compress ldrf --arch vgg16 --weights vgg16-397923af.pth --data /data/imagenet --target-speedup 5 --out runs/ldrf5x
+  efficient-compress ldrf --arch vgg16 --weights vgg16-397923af.pth --data /data/imagenet --target-speedup 5 \\
+      --width-multiple 16 --out runs/ldrf5x
   efficient-compress chanprune --arch vgg16_cifar --weights runs/vgg/model.pt --dataset cifar10 --data /data/cifar \\
       --input-size 32 --num-classes 10 --target-speedup 2 --finetune-epochs 40 --out runs/cp
   efficient-compress fga --arch resnet50 --weights resnet50.pth --data /data/imagenet --set policy=budget --out runs/fga
