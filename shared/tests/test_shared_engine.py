@@ -258,3 +258,15 @@ def test_metrics_logger_says_when_tensorboard_is_missing(tmp_path, monkeypatch, 
     log.close()
     assert any("TensorBoard logging is off" in r.getMessage() and "metrics.csv" in r.getMessage() for r in caplog.records)
     assert (tmp_path / "metrics.csv").read_text().startswith("step,loss")
+
+
+def test_launch_rank_reads_torchrun_env_and_is_zero_alone(monkeypatch):
+    from pkg_shared.engine.dist import launch_rank
+
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    monkeypatch.setenv("RANK", "3")  # a stray RANK without torchrun's WORLD_SIZE: a single process
+    assert launch_rank() == 0
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    assert launch_rank() == 3
+    monkeypatch.setenv("RANK", "0")
+    assert launch_rank() == 0

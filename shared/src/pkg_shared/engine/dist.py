@@ -25,6 +25,15 @@ class DistInfo:
         return self.world_size > 1
 
 
+def launch_rank() -> int:
+    """This process's rank as torchrun set it (0 when not launched by torchrun), readable before the
+    process group exists: CLIs use it to let one rank write logs and print the summary, since
+    torchrun merges every rank's stdout and two prints can run together on one line."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return 0
+    return int(os.environ.get("RANK", "0"))
+
+
 def init_from_env(device: torch.device | None = None) -> DistInfo:
     """Initialise the process group when launched by torchrun (WORLD_SIZE > 1); no-op otherwise."""
     world = int(os.environ.get("WORLD_SIZE", "1"))

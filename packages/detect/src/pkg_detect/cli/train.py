@@ -43,13 +43,12 @@ def main(argv: list[str] | None = None) -> int:
         raise PkgError("no dataset root: pass --root DIR or set data.root")
     if args.out is None:
         raise PkgError("--out RUN_DIR is required")
-    import os
 
     from pkg_detect.engine.train import train
     from pkg_shared.engine import dist
     from pkg_shared.logging import setup
 
-    setup(None, rank=int(os.environ.get("RANK", "0")))  # run.log joins once the inputs are known to be good
+    setup(None, rank=dist.launch_rank())  # run.log joins once the inputs are known to be good
     res = train(cfg, args.out, root=root, resume=args.resume, device=resolve_device(args.device), quiet=args.quiet,
                 run_log=True)
     info = dist.init_from_env()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import shutil
 
@@ -45,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or pathlib.Path("runs") / cfg.model.name
     if not args.resume and (out / "last.pt").is_file():  # never restart over a run silently
         raise ConfigError(f"{out / 'last.pt'}: a run is already there; pass --resume to continue it or choose another --out")
-    rank = int(os.environ.get("RANK", "0"))  # torchrun: only rank 0 writes run.log / config.yaml
+    from pkg_shared.engine.dist import launch_rank
+
+    rank = launch_rank()  # torchrun: only rank 0 writes run.log / config.yaml
     fresh = not out.exists()
     setup(out, rank=rank)
     if rank == 0:

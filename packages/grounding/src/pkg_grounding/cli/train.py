@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import pathlib
 
 from pkg_grounding.cli.common import load_cfg
@@ -44,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, seed=args.seed))
     out = args.out or cfg.out
     setup(out)
-    main_rank = os.environ.get("RANK", "0") == "0"  # torchrun: one summary, from rank 0
+    from pkg_shared.engine.dist import launch_rank
+
+    main_rank = launch_rank() == 0  # torchrun: one summary, from rank 0
     if seeds:
         summary = run_seeds(cfg, out, resolve_device(args.device), seeds, resume=args.resume)
         if main_rank:

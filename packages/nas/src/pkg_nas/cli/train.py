@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import pathlib
 
 from pkg_nas.cli.common import EPILOG, emit_json, load_run_config
@@ -37,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     profile(cfg.model, cfg.assignment)  # rejects an assignment that does not fit the model before any work
     splits = build_splits(cfg.data, cfg.model.input_size)  # data errors, too, come before any output
     out = args.out or pathlib.Path("runs") / f"train_{cfg.assignment}"
-    rank0 = os.environ.get("RANK", "0") == "0"
+    from pkg_shared.engine.dist import launch_rank
+
+    rank0 = launch_rank() == 0
     setup(out, rank=0 if rank0 else 1)
     if rank0:
         dump_yaml(cfg, out / "config.yaml")

@@ -12,7 +12,6 @@ baseline_single_margin, bot_like, demo_tiny (a path to your own YAML works too).
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 from pkg_reid.cli._common import init_logging
@@ -48,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = train(cfg, args.out, resolve_device(args.device), resume=args.resume, max_stages=args.stages,
                     max_epochs=args.epochs)
-    if os.environ.get("RANK", "0") != "0":
+    from pkg_shared.engine.dist import launch_rank
+
+    if launch_rank() != 0:
         return 0
     print(json.dumps({k: v for k, v in summary.items() if k != "eval"} | {
         "eval": {k: summary.get("eval", {}).get("plain", {}).get(k) for k in ("rank1", "mAP_official", "mAP_non_interpolated")}

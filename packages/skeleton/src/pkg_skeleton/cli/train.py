@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pathlib
 
 from pkg_shared.cli import entrypoint, make_parser, resolve_device
@@ -35,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
 
         raise ConfigError("--all-folds is for the SBU recipe (data.dataset=sbu)")
     out = args.out or pathlib.Path("runs") / "skeleton"
-    setup(out, rank=int(os.environ.get("RANK", "0")))
+    from pkg_shared.engine.dist import launch_rank
+
+    setup(out, rank=launch_rank())
     from pkg_skeleton.engine.train import train
 
     if args.all_folds:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pathlib
 import shutil
 
@@ -41,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         resume = str(out / "last.pt") if (out / "last.pt").is_file() else None
     device = resolve_device(args.device)
     # under torchrun only rank 0 writes OUT/run.log (every rank appended to it, interleaved)
-    rank = int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
+    from pkg_shared.engine.dist import launch_rank
+
+    rank = launch_rank()
     created = rank == 0 and not out.exists()
     setup(out if rank == 0 else None, rank=rank)
     from pkg_video.engine.train import train
