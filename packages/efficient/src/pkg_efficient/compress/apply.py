@@ -107,7 +107,7 @@ def aligned_keep(widths: list[int], ratio: float, lower: list[int], multiple: in
     out = []
     for w, lo in zip(widths, aligned_lower(widths, lower, multiple)):
         if w < multiple:
-            out.append(max(1, min(w, max(lo, int(round(ratio * w))))))
+            out += keep_counts([w], ratio, [lo])
         else:
             out.append(min(w, max(lo, multiple, int(round(ratio * w / multiple)) * multiple)))
     return out
